@@ -1,0 +1,1 @@
+"""Prefect flows and tasks of a campaign, and the operator's command line."""

@@ -1,0 +1,1 @@
+"""The data: settings, tables, input and output schemas, the engine and migrations."""

@@ -1,0 +1,75 @@
+"""The engine's exceptions: one small tree, translated to exit codes once, at the CLI.
+
+CampaignError
+ ├── InputError          a bad input file: every problem with file, row and column
+ ├── TransitionRefused   a trigger that is not valid from the entity's state
+ ├── ConcurrentChange    the entity left the expected state under our feet
+ ├── OutOfScope          a request outside the campaign (earlier date, unknown target)
+ ├── AuditBroken         the audit chain does not verify
+ └── NotFound            (also a LookupError) an unknown campaign, unit or member
+"""
+
+from dataclasses import dataclass
+
+
+class CampaignError(Exception):
+    """Base of every error the engine reports to an operator."""
+
+    def lines(self) -> list[str]:
+        """The `error: …` lines an operator reads, one per problem."""
+        return [str(self)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of an input file, where a spreadsheet shows it (header is row 1)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        return f"{where}: {self.message}"
+
+
+class InputError(CampaignError):
+    """An input file refused whole, with every problem found in it."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+        super().__init__("; ".join(str(p) for p in self.problems[:3]))
+
+    def lines(self) -> list[str]:
+        return [str(p) for p in self.problems]
+
+
+class TransitionRefused(CampaignError):
+    """A trigger not valid from the entity's current state."""
+
+    def __init__(self, entity: str, entity_id: object, state: str, trigger: str) -> None:
+        self.entity, self.entity_id, self.state, self.trigger = entity, entity_id, state, trigger
+        super().__init__(
+            f"{entity} {entity_id} is '{state}': '{trigger}' is not allowed from there"
+        )
+
+
+class ConcurrentChange(CampaignError):
+    """The entity's state changed between reading and writing it."""
+
+
+class OutOfScope(CampaignError):
+    """A request outside what the campaign allows (an earlier date, a closed campaign)."""
+
+
+class AuditBroken(CampaignError):
+    """The audit trail does not verify."""
+
+
+class NotFound(CampaignError, LookupError):
+    """An unknown campaign, unit or member."""

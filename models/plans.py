@@ -1,0 +1,204 @@
+"""Campaign plans: the plan file's schema, the `campaign` table and plan registration."""
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import JSON, Date, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base
+from models.errors import InputError, NotFound, Problem
+from models.units import Unit, UnitKind
+
+
+class Period(BaseModel):
+    """The campaign's period, both days included."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: date
+    end: date
+
+
+class SessionsPer(StrEnum):
+    """Which unit owes the thematic sessions."""
+
+    branch = "branch"
+    grassroots = "grassroots"
+
+
+class Cadence(StrEnum):
+    """How often the sessions are owed."""
+
+    period = "period"
+    quarter = "quarter"
+
+
+class SessionRule(BaseModel):
+    """Who holds thematic sessions, how often and how many."""
+
+    model_config = ConfigDict(extra="forbid")
+    per: SessionsPer = SessionsPer.branch
+    cadence: Cadence = Cadence.period
+    minimum: int = Field(default=1, ge=1)
+
+
+class Reports(BaseModel):
+    """Deadlines of the reports upward."""
+
+    model_config = ConfigDict(extra="forbid")
+    grassroots_due: date
+    synthesis_due: date
+
+
+class Escalation(BaseModel):
+    """The escalation ladder's parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    remind_days_before: int = Field(default=7, ge=0, le=90)
+    step_days: int = Field(default=7, ge=1, le=90)
+
+
+class PlanFile(BaseModel):
+    """A campaign plan as written in its YAML file (SPEC §6)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    number: str = ""
+    issued_on: date
+    place: str = ""
+    period: Period
+    sessions: SessionRule = SessionRule()
+    implementation_plan_due: date
+    self_assessment_due: date | None = None
+    reports: Reports
+    escalation: Escalation = Escalation()
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Self:
+        if self.self_assessment_due is None:
+            self.self_assessment_due = self.period.end
+        checks = [
+            ("period.start", self.issued_on <= self.period.start, "issued_on"),
+            ("period.end", self.period.start <= self.period.end, "period.start"),
+            (
+                "implementation_plan_due",
+                self.issued_on <= self.implementation_plan_due,
+                "issued_on",
+            ),
+            ("self_assessment_due", self.period.start <= self.self_assessment_due, "period.start"),
+            (
+                "reports.grassroots_due",
+                self.period.end <= self.reports.grassroots_due,
+                "period.end",
+            ),
+            (
+                "reports.synthesis_due",
+                self.reports.grassroots_due <= self.reports.synthesis_due,
+                "reports.grassroots_due",
+            ),
+        ]
+        wrong = [f"{key} must not be before {after}" for key, ok, after in checks if not ok]
+        if wrong:
+            raise ValueError("; ".join(wrong))
+        return self
+
+
+class Campaign(Base):
+    """A registered campaign: its plan and where its lifecycle stands."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="registered")
+    last_run_on: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def plan_file(self) -> PlanFile:
+        """The registered plan, validated."""
+        return PlanFile.model_validate(self.plan)
+
+
+def read_plan(path: Path) -> PlanFile:
+    """Read and validate a plan file; InputError names every problem."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError([Problem(path.name, None, None, f"cannot read the plan: {exc}")]) from exc
+    if not isinstance(data, dict):
+        raise InputError([Problem(path.name, None, None, "a plan is a YAML mapping of keys")])
+    try:
+        return PlanFile.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(
+            [
+                Problem(
+                    path.name,
+                    None,
+                    ".".join(map(str, e["loc"])) or None,
+                    e["msg"].removeprefix("Value error, "),
+                )
+                for e in exc.errors(include_url=False)
+            ]
+        ) from exc
+
+
+def register_plan(path: Path, *, session: Session) -> tuple[Campaign, bool]:
+    """Register the plan in `path`; returns the campaign and whether it is new.
+
+    Registering the same plan again changes nothing; a changed plan is accepted only before the
+    campaign's first run."""
+    plan = read_plan(path)
+    owner = session.scalar(select(Unit).where(Unit.code == plan.owner))
+    if owner is None or owner.kind not in (UnitKind.province.value, UnitKind.district.value):
+        what = "unknown unit" if owner is None else f"a {owner.kind}, not a district or province"
+        raise InputError([Problem(path.name, None, "owner", f"'{plan.owner}' is {what}")])
+    data = plan.model_dump(mode="json")
+    campaign = session.scalar(select(Campaign).where(Campaign.code == plan.code))
+    if campaign is not None:
+        if campaign.plan != data and campaign.last_run_on is not None:
+            raise InputError(
+                [
+                    Problem(
+                        path.name,
+                        None,
+                        "code",
+                        f"campaign '{plan.code}' has already run; its plan can no longer change",
+                    )
+                ]
+            )
+        _apply(campaign, plan, owner, data)
+        return campaign, False
+    campaign = Campaign(code=plan.code)
+    _apply(campaign, plan, owner, data)
+    session.add(campaign)
+    session.flush()
+    return campaign, True
+
+
+def _apply(campaign: Campaign, plan: PlanFile, owner: Unit, data: dict[str, Any]) -> None:
+    campaign.title = plan.title
+    campaign.owner_id = owner.id
+    campaign.period_start = plan.period.start
+    campaign.period_end = plan.period.end
+    campaign.plan = data
+
+
+def get_campaign(session: Session, code: str) -> Campaign:
+    """The campaign registered under `code`."""
+    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        raise NotFound(f"no campaign '{code}'; register its plan with `campaign plan register`")
+    return campaign

@@ -1,0 +1,31 @@
+"""The one settings class of the engine, read from the environment (prefix CAMPAIGN_)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings read from `CAMPAIGN_*` environment variables or a `.env` file."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMPAIGN_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / 'campaign.db'}",
+        description="SQLAlchemy URL of the campaign database; a SQLite file in the working "
+        "directory unless set.",
+    )
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh", description="Timezone in which 'today' is judged."
+    )
+    chunk_size: int = Field(
+        default=20_000, ge=100, description="Rows per chunk in set-based transitions."
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

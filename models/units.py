@@ -1,0 +1,280 @@
+"""The organisation tree: the `unit` table, its input schema and its import."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from sqlalchemy import ForeignKey, String, func, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base
+from models.errors import InputError, Problem
+from models.files import Column, Sheet, read_sheet
+from models.validation import problems_of
+
+
+class UnitKind(StrEnum):
+    """Levels of the party organisation, from the top."""
+
+    province = "province"
+    district = "district"
+    grassroots = "grassroots"
+    branch = "branch"
+
+    @property
+    def level(self) -> int:
+        """Depth of the level: province 0, branch 3."""
+        return list(UnitKind).index(self)
+
+
+class Unit(Base):
+    """A party organisation: province, district/town, grassroots organisation or branch."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # Materialised path of codes, '/TINH/D01/D01-G003/': a subtree is one indexed LIKE.
+    path: Mapped[str] = mapped_column(String(1024), index=True)
+    # A branch, or a grassroots organisation with no branch under it (chi bộ cơ sở).
+    holds_members: Mapped[bool] = mapped_column(default=False)
+
+
+UNIT_COLUMNS = [
+    Column("code", "Mã đơn vị"),
+    Column("name", "Tên đơn vị"),
+    Column("kind", "Loại"),
+    Column("parent", "Đơn vị cấp trên", required=False),
+]
+
+
+class UnitRow(BaseModel):
+    """One row of a units file."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    code: str
+    name: str
+    kind: UnitKind
+    parent: str | None = None
+
+    @field_validator("code", "name")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("parent", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return value or None
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did."""
+
+    file: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+
+
+@dataclass
+class _Node:
+    code: str
+    name: str
+    kind: UnitKind
+    parent: str | None
+    row: int | None  # None: already stored, not in the file
+
+
+def _parse(sheet: Sheet) -> tuple[list[tuple[int, UnitRow]], list[Problem]]:
+    parsed: list[tuple[int, UnitRow]] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for row in sheet.rows:
+        try:
+            unit = UnitRow.model_validate(row.cells)
+        except ValidationError as exc:
+            problems += problems_of(sheet, row.number, exc)
+            continue
+        if unit.code in seen:
+            problems.append(
+                sheet.problem(
+                    row.number, "code", f"duplicate code '{unit.code}' (row {seen[unit.code]})"
+                )
+            )
+            continue
+        seen[unit.code] = row.number
+        parsed.append((row.number, unit))
+    return parsed, problems
+
+
+def _stored_nodes(session: Session) -> dict[str, _Node]:
+    parent = Unit.__table__.alias("parent")
+    rows = session.execute(
+        select(Unit.code, Unit.name, Unit.kind, parent.c.code).outerjoin(
+            parent, parent.c.id == Unit.parent_id
+        )
+    )
+    return {code: _Node(code, name, UnitKind(kind), p, None) for code, name, kind, p in rows}
+
+
+def _check_tree(sheet: Sheet, nodes: dict[str, _Node]) -> list[Problem]:
+    problems: list[Problem] = []
+    for node in nodes.values():
+        if node.row is None:
+            continue
+        if node.parent is None:
+            if node.kind not in (UnitKind.province, UnitKind.district):
+                problems.append(
+                    sheet.problem(node.row, "parent", f"a {node.kind.value} needs a parent unit")
+                )
+            continue
+        parent = nodes.get(node.parent)
+        if parent is None:
+            problems.append(sheet.problem(node.row, "parent", f"unknown unit '{node.parent}'"))
+        elif parent.kind.level >= node.kind.level:
+            problems.append(
+                sheet.problem(
+                    node.row,
+                    "kind",
+                    f"a {node.kind.value} cannot sit under the {parent.kind.value} '{parent.code}'",
+                )
+            )
+    return problems + _cycles(sheet, nodes)
+
+
+def _cycles(sheet: Sheet, nodes: dict[str, _Node]) -> list[Problem]:
+    problems: list[Problem] = []
+    for node in nodes.values():
+        if node.row is None:
+            continue
+        seen = {node.code}
+        current = nodes.get(node.parent) if node.parent else None
+        while current is not None:
+            if current.code in seen:
+                problems.append(
+                    sheet.problem(
+                        node.row, "parent", f"'{node.code}' is its own ancestor (a cycle)"
+                    )
+                )
+                break
+            seen.add(current.code)
+            current = nodes.get(current.parent) if current.parent else None
+    return problems
+
+
+def _holders_with_children(
+    session: Session, sheet: Sheet, nodes: dict[str, _Node]
+) -> list[Problem]:
+    """Units that would gain a child while members sit in them directly."""
+    from models.members import Member
+
+    parents_in_file = {n.parent: n for n in nodes.values() if n.row is not None and n.parent}
+    if not parents_in_file:
+        return []
+    occupied = session.scalars(
+        select(Unit.code)
+        .join(Member, Member.unit_id == Unit.id)
+        .where(Unit.code.in_(list(parents_in_file)))
+        .distinct()
+    )
+    return [
+        sheet.problem(
+            parents_in_file[code].row,
+            "parent",
+            f"'{code}' holds members directly and cannot have units under it",
+        )
+        for code in occupied
+    ]
+
+
+def import_units(path: Path, *, session: Session) -> ImportSummary:
+    """Load or update the organisation tree from `path`; refuse the whole file on any bad row."""
+    sheet = read_sheet(path, UNIT_COLUMNS)
+    parsed, problems = _parse(sheet)
+    nodes = _stored_nodes(session)
+    stored = dict(nodes)
+    for number, row in parsed:
+        nodes[row.code] = _Node(row.code, row.name, row.kind, row.parent, number)
+    problems += _check_tree(sheet, nodes)
+    if not problems:
+        problems += _holders_with_children(session, sheet, nodes)
+    if problems:
+        raise InputError(problems)
+    return _store(session, sheet.name, nodes, stored)
+
+
+def _store(
+    session: Session, name: str, nodes: dict[str, _Node], stored: dict[str, _Node]
+) -> ImportSummary:
+    in_file = [n for n in nodes.values() if n.row is not None]
+    new = [n for n in in_file if n.code not in stored]
+    changed = [n for n in in_file if n.code in stored and _differs(n, stored[n.code])]
+    if new:
+        session.execute(
+            insert(Unit),
+            [{"code": n.code, "name": n.name, "kind": n.kind.value, "path": ""} for n in new],
+        )
+    ids = dict(session.execute(select(Unit.code, Unit.id)).tuples().all())
+    touched = new + changed
+    if touched:
+        session.execute(
+            update(Unit),
+            [
+                {
+                    "id": ids[n.code],
+                    "name": n.name,
+                    "kind": n.kind.value,
+                    "parent_id": ids[n.parent] if n.parent else None,
+                }
+                for n in touched
+            ],
+        )
+        refresh_paths(session)
+    return ImportSummary(name, len(in_file), len(new), len(changed), len(in_file) - len(touched))
+
+
+def _differs(node: _Node, old: _Node) -> bool:
+    return (node.name, node.kind, node.parent) != (old.name, old.kind, old.parent)
+
+
+def refresh_paths(session: Session) -> None:
+    """Recompute every unit's materialised path and whether it holds members."""
+    rows = session.execute(select(Unit.id, Unit.code, Unit.kind, Unit.parent_id)).all()
+    by_id = {r.id: r for r in rows}
+    has_children = {r.parent_id for r in rows if r.parent_id is not None}
+    paths: dict[int, str] = {}
+
+    def path_of(unit_id: int) -> str:
+        if unit_id not in paths:
+            row = by_id[unit_id]
+            prefix = path_of(row.parent_id) if row.parent_id is not None else "/"
+            paths[unit_id] = f"{prefix}{row.code}/"
+        return paths[unit_id]
+
+    session.execute(
+        update(Unit),
+        [
+            {
+                "id": r.id,
+                "path": path_of(r.id),
+                "holds_members": r.kind == UnitKind.branch.value
+                or (r.kind == UnitKind.grassroots.value and r.id not in has_children),
+            }
+            for r in rows
+        ],
+    )
+
+
+def count_by_kind(session: Session) -> dict[str, int]:
+    """How many units of each kind are stored."""
+    return dict(session.execute(select(Unit.kind, func.count()).group_by(Unit.kind)).tuples().all())

@@ -1,0 +1,1 @@
+"""Jinja2 templates of every document the engine writes."""

@@ -1,0 +1,93 @@
+"""Fixtures: a real database per test, on SQLite and on PostgreSQL, migrated by Alembic."""
+
+import itertools
+import os
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from models.db import make_engine, migrate
+from tests.postgres import throwaway_cluster
+
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+BACKENDS = ["sqlite", "postgresql"]
+_ran: Counter[str] = Counter()
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The admin URL of a PostgreSQL server: CAMPAIGN_TEST_POSTGRES_URL, or a throwaway one."""
+    if url := os.environ.get("CAMPAIGN_TEST_POSTGRES_URL"):
+        yield url
+        return
+    with throwaway_cluster() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest schema, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # the last connection to close checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url: str) -> str:
+    """A PostgreSQL database migrated to the newest schema, cloned for each test."""
+    admin = make_engine(postgres_admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("DROP DATABASE IF EXISTS campaign_template"))
+        connection.execute(text("CREATE DATABASE campaign_template"))
+    admin.dispose()
+    url = make_url(postgres_admin_url).set(database="campaign_template")
+    engine = make_engine(url.render_as_string(hide_password=False))
+    migrate(engine)
+    engine.dispose()
+    return "campaign_template"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated database of the parametrised backend."""
+    _ran[request.param] += 1
+    if request.param == "sqlite":
+        path = tmp_path / "campaign.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"campaign_test_{os.getpid()}_{next(_numbers)}"
+    admin = make_engine(admin_url)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test's fresh database."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran on each database backend."""
+    if _ran:
+        counts = ", ".join(f"{_ran[b]} on {b}" for b in BACKENDS)
+        terminalreporter.write_line(f"database-backed tests: {counts}")
