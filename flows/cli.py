@@ -7,9 +7,8 @@ import getpass
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -187,25 +186,23 @@ def _print_summary(what: str, s: ImportSummary) -> None:
 
 
 def main() -> None:
-    """Entry point of `campaign`: run the command, map every failure to its exit code."""
+    """Entry point of `campaign`: run the command, map every failure to its exit code.
+
+    Typer already exits 2 on a usage error; what it lets through is ours to report."""
     try:
-        app(standalone_mode=False)
-    except click.UsageError as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        print("error: aborted", file=sys.stderr)
-        sys.exit(1)
+        app()
     except CampaignError as exc:
-        for line in exc.lines():
-            print(f"error: {line}", file=sys.stderr)
-        sys.exit(1)
+        _fail(exc.lines())
     except SQLAlchemyError as exc:
-        first = str(exc).splitlines()[0]
-        print(f"error: database: {first}", file=sys.stderr)
-        sys.exit(1)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        _fail([f"database: {str(exc).splitlines()[0]}"])
+    except OSError as exc:
+        _fail([f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")])
+
+
+def _fail(lines: list[str]) -> NoReturn:
+    for line in lines:
+        print(f"error: {line}", file=sys.stderr)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -200,7 +200,7 @@ def _differs(value: Mapping[str, Any], old: Any) -> bool:
 def _record_changes(
     session: Session, changed: list[dict[str, Any]], stored: dict[str, Any], on: date
 ) -> None:
-    codes = dict(session.execute(select(Unit.id, Unit.code)).tuples().all())
+    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
     changes = []
     for value in changed:
         old = stored[value["code"]]
@@ -231,7 +231,7 @@ def _record_changes(
 def count_by_status(session: Session) -> dict[str, int]:
     """How many members of each status are stored."""
     query = select(Member.status, func.count()).group_by(Member.status)
-    return dict(session.execute(query).tuples().all())
+    return dict(session.execute(query).all())
 
 
 def count_leaders(session: Session) -> int:

@@ -224,7 +224,7 @@ def _store(
             insert(Unit),
             [{"code": n.code, "name": n.name, "kind": n.kind.value, "path": ""} for n in new],
         )
-    ids = dict(session.execute(select(Unit.code, Unit.id)).tuples().all())
+    ids = dict(session.execute(select(Unit.code, Unit.id)).all())
     touched = new + changed
     if touched:
         session.execute(
@@ -277,4 +277,4 @@ def refresh_paths(session: Session) -> None:
 
 def count_by_kind(session: Session) -> dict[str, int]:
     """How many units of each kind are stored."""
-    return dict(session.execute(select(Unit.kind, func.count()).group_by(Unit.kind)).tuples().all())
+    return dict(session.execute(select(Unit.kind, func.count()).group_by(Unit.kind)).all())

@@ -1,0 +1,132 @@
+"""Importing the roster."""
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, select
+
+from models.db import transaction
+from models.errors import InputError
+from models.members import Member, MemberChange, import_members
+from models.units import Unit, import_units
+from tests.files import (
+    MEMBER_HEADER,
+    MEMBER_HEADER_VI,
+    TOWN_MEMBERS,
+    TOWN_UNITS,
+    UNIT_HEADER,
+    write_csv,
+    write_xlsx,
+)
+
+ON = date(2023, 3, 1)
+
+
+@pytest.fixture
+def town(engine: Engine, tmp_path: Path) -> Engine:
+    """A database holding the small town's units."""
+    with transaction(engine) as session:
+        import_units(write_csv(tmp_path / "units.csv", UNIT_HEADER, TOWN_UNITS), session=session)
+    return engine
+
+
+def _load(engine: Engine, path: Path, on: date = ON) -> None:
+    with transaction(engine) as session:
+        import_members(path, session=session, on=on)
+
+
+def _roster(engine: Engine) -> dict[str, tuple[str, str, bool, str]]:
+    with transaction(engine) as session:
+        query = select(Member.code, Unit.code, Member.leader, Member.status).join(Unit)
+        return {m: (m, u, leader, status) for m, u, leader, status in session.execute(query)}
+
+
+def _refused(engine: Engine, path: Path) -> list[str]:
+    before = _roster(engine)
+    with pytest.raises(InputError) as caught:
+        _load(engine, path)
+    assert _roster(engine) == before, "a refused file must store nothing"
+    return caught.value.lines()
+
+
+def test_vietnamese_headers_and_yes_no_spellings(town: Engine, tmp_path: Path) -> None:
+    _load(town, write_xlsx(tmp_path / "m.xlsx", MEMBER_HEADER_VI, TOWN_MEMBERS))
+    roster = _roster(town)
+    assert roster["DV1"] == ("DV1", "B1", True, "active")
+    assert roster["DV5"] == ("DV5", "G2", False, "transferred_out")
+    assert sum(leader for *_, leader, _ in roster.values()) == 2
+
+
+def test_changed_status_and_unit_are_kept_as_dated_changes(town: Engine, tmp_path: Path) -> None:
+    _load(town, write_csv(tmp_path / "m1.csv", MEMBER_HEADER, TOWN_MEMBERS))
+    moved = [row[:] for row in TOWN_MEMBERS]
+    moved[1][2], moved[1][5] = "B2", "exempt"
+    _load(town, write_csv(tmp_path / "m2.csv", MEMBER_HEADER, moved), on=date(2023, 4, 2))
+    assert _roster(town)["DV2"] == ("DV2", "B2", False, "exempt")
+    with transaction(town) as session:
+        changes = session.execute(
+            select(MemberChange.field, MemberChange.old, MemberChange.new, MemberChange.changed_on)
+        ).all()
+    assert sorted(changes) == [
+        ("status", "active", "exempt", date(2023, 4, 2)),
+        ("unit", "B1", "B2", date(2023, 4, 2)),
+    ]
+
+
+def test_ten_thousand_rows_with_one_bad_row_are_refused_whole(
+    town: Engine, tmp_path: Path
+) -> None:
+    rows = [[f"DV{i:05d}", f"Nguyễn Văn {i}", "B1", "no", "", "active"] for i in range(10_000)]
+    rows[7_341][2] = "G1"  # a grassroots organisation with branches holds no members
+    lines = _refused(town, write_csv(tmp_path / "big.csv", MEMBER_HEADER, rows))
+    assert lines == [
+        "big.csv, row 7343, column unit: 'G1' has units under it and holds no members"
+    ]
+    assert _roster(town) == {}
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ({"unit": "NOPE"}, "column unit: unknown unit 'NOPE'"),
+        ({"leader": "maybe"}, "column leader: must be yes/no"),
+        ({"status": "retired"}, "column status: Input should be"),
+        ({"full_name": ""}, "column full_name: is empty"),
+        ({"code": "DV1"}, "column code: duplicate code 'DV1' (row 2)"),
+    ],
+)
+def test_each_kind_of_bad_cell_is_named(
+    town: Engine, tmp_path: Path, cells: dict[str, str], expected: str
+) -> None:
+    row = dict(zip(MEMBER_HEADER, ["DV9", "Võ Thị Mai", "B2", "no", "", "active"], strict=True))
+    row.update(cells)
+    path = write_csv(tmp_path / "m.csv", MEMBER_HEADER, [*TOWN_MEMBERS, list(row.values())])
+    assert any(line.startswith(f"m.csv, row 7, {expected}") for line in _refused(town, path))
+
+
+CELL = st.one_of(
+    st.sampled_from(["", "B1", "B2", "G1", "G2", "yes", "no", "có", "không", "active", "exempt",
+                     "transferred_out", "DV1", "x", " "]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELL, min_size=6, max_size=6), min_size=1, max_size=6))
+def test_any_file_is_accepted_or_refused_without_a_trace(
+    town: Engine, tmp_path: Path, rows: list[list[str]]
+) -> None:
+    path = write_csv(tmp_path / "any.csv", MEMBER_HEADER, rows)
+    before = _roster(town)
+    try:
+        _load(town, path)
+    except InputError as exc:
+        assert exc.lines() and all(line.startswith("any.csv, row ") for line in exc.lines())
+        assert _roster(town) == before
+        return
+    after = _roster(town)
+    codes = {row[0].strip() for row in rows if any(c.strip() for c in row)}
+    assert codes <= set(after)

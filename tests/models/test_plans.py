@@ -1,0 +1,81 @@
+"""Registering campaign plans."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import Engine, func, select
+
+from models.db import transaction
+from models.errors import InputError
+from models.plans import Campaign, read_plan, register_plan
+from models.units import import_units
+from tests.files import UNIT_HEADER, write_csv
+
+PLANS = Path(__file__).parents[2] / "plans"
+
+
+def test_the_seed_plans_encode_their_dates_and_rules() -> None:
+    la_gi = read_plan(PLANS / "la-gi-2023.yaml")
+    assert (la_gi.period.start.isoformat(), la_gi.period.end.isoformat()) == (
+        "2023-02-01", "2023-05-19")
+    assert la_gi.reports.grassroots_due.isoformat() == "2023-06-23"
+    assert la_gi.reports.synthesis_due.isoformat() == "2023-06-30"
+    assert (la_gi.sessions.per.value, la_gi.sessions.cadence.value) == ("branch", "period")
+    bgm = read_plan(PLANS / "bu-gia-map-2024.yaml")
+    assert bgm.number == "262-KH/HU" and bgm.issued_on.isoformat() == "2024-06-17"
+    assert (bgm.sessions.per.value, bgm.sessions.cadence.value) == ("grassroots", "quarter")
+
+
+def _owner(engine: Engine, tmp_path: Path, kind: str = "district") -> None:
+    rows = [["LAGI", "Thị ủy La Gi", kind, "" if kind == "district" else "ROOT"]]
+    if kind != "district":
+        rows.insert(0, ["ROOT", "Huyện ủy", "district", ""])
+    with transaction(engine) as session:
+        import_units(write_csv(tmp_path / "u.csv", UNIT_HEADER, rows), session=session)
+
+
+def test_registering_twice_is_harmless(engine: Engine, tmp_path: Path) -> None:
+    _owner(engine, tmp_path)
+    for expected_new in (True, False):
+        with transaction(engine) as session:
+            campaign, new = register_plan(PLANS / "la-gi-2023.yaml", session=session)
+            assert new is expected_new and campaign.state == "registered"
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Campaign)) == 1
+
+
+def _plan_with(tmp_path: Path, **changes: object) -> Path:
+    data = yaml.safe_load((PLANS / "la-gi-2023.yaml").read_text(encoding="utf-8"))
+    data.update(changes)
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"period": {"start": "2023-06-01", "end": "2023-05-19"}},
+         "period.end must not be before period.start"),
+        ({"owner": "NOPE"}, "column owner: 'NOPE' is unknown unit"),
+        ({"reports": {"grassroots_due": "2023-06-23"}}, "reports.synthesis_due"),
+        ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_plan_is_refused(
+    engine: Engine, tmp_path: Path, changes: dict[str, object], expected: str
+) -> None:
+    _owner(engine, tmp_path)
+    with pytest.raises(InputError) as caught, transaction(engine) as session:
+        register_plan(_plan_with(tmp_path, **changes), session=session)
+    assert any(expected in line for line in caught.value.lines()), caught.value.lines()
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
+def test_the_owner_must_be_a_district_or_province(engine: Engine, tmp_path: Path) -> None:
+    _owner(engine, tmp_path, kind="grassroots")
+    with pytest.raises(InputError, match="a grassroots, not a district or province"):
+        with transaction(engine) as session:
+            register_plan(PLANS / "la-gi-2023.yaml", session=session)
