@@ -144,6 +144,144 @@ def plan_register(
     )
 
 
+facts_app = typer.Typer(help="What units report.", no_args_is_help=True)
+app.add_typer(facts_app, name="facts")
+
+CampaignCode = Annotated[str, typer.Argument(help="The campaign's code, as in its plan.")]
+Format = Annotated[str, typer.Option("--format", help="table or json.")]
+
+
+@facts_app.command("import")
+def facts_import(
+    campaign: CampaignCode, file: InputFile, database_url: DatabaseUrl = None, actor: Actor = None
+) -> None:
+    """Record what units reported: date, kind, unit, member, note (Ngày, Loại, Đơn vị,
+    Đảng viên, Ghi chú).
+
+    Kinds: plan_issued, session_held, self_assessment_submitted, self_assessment_accepted,
+    self_assessment_returned, screening_opened, screening_step (note: educate, help, screen,
+    cleared, removed), exemplar_nominated, exemplar_approved, exemplar_rejected, activity_held
+    (note: the activity), report_submitted. A fact already recorded is skipped, so importing
+    the same file twice is harmless."""
+    from flows.facts import import_facts
+
+    with transaction(engine_for(database_url)) as session:
+        summary = import_facts(
+            campaign, file, session=session, actor=actor_name(actor), today=today()
+        )
+    out.print(
+        f"{summary.file}: {summary.rows:,} facts read — {summary.recorded:,} recorded, "
+        f"{summary.already_recorded:,} already recorded"
+    )
+
+
+@app.command("run")
+def run_command(
+    campaign: CampaignCode,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Run as of this date [default: today].")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Run the campaign flow at a date: apply facts, advance the machines, check deadlines,
+    escalate. Running again at the same date changes nothing; an earlier date is refused."""
+    from flows.campaign import run_campaign
+    from flows.render import print_run
+
+    engine = engine_for(database_url)
+    day = parse_date(as_of) if as_of else today()
+    result = run_campaign(campaign, day, actor=actor_name(actor), database_url=_url(engine))
+    print_run(out, result)
+
+
+@app.command("status")
+def status_command(
+    campaign: CampaignCode,
+    unit: Annotated[str | None, typer.Option(help="Only this unit and its subtree.")] = None,
+    format_: Format = "table",
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Progress against the targets, by unit, rolled up the hierarchy."""
+    from flows.render import print_status
+    from flows.status import campaign_status
+
+    with transaction(engine_for(database_url)) as session:
+        status = campaign_status(session, campaign, unit)
+    if _format(format_, ("table", "json")) == "json":
+        print(status.model_dump_json(indent=2))
+    else:
+        print_status(out, status, focused=unit is not None)
+
+
+@app.command("escalations")
+def escalations_command(
+    campaign: CampaignCode,
+    format_: Format = "table",
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Open escalations: every obligation now overdue or escalated (late members grouped)."""
+    from pydantic import TypeAdapter
+
+    from flows.render import print_escalations
+    from flows.status import open_escalations
+    from models.views import EscalationView
+
+    with transaction(engine_for(database_url)) as session:
+        found = open_escalations(session, campaign)
+    if _format(format_, ("table", "json")) == "json":
+        print(TypeAdapter(list[EscalationView]).dump_json(found, indent=2).decode())
+    else:
+        print_escalations(out, campaign, found)
+
+
+@app.command("audit")
+def audit_command(
+    target: Annotated[
+        str, typer.Argument(help="A campaign's code, or `verify` to check the whole trail.")
+    ],
+    unit: Annotated[str | None, typer.Option(help="A unit: its subtree and members.")] = None,
+    member: Annotated[str | None, typer.Option(help="One member's events.")] = None,
+    since: Annotated[str | None, typer.Option(help="Events dated on or after.")] = None,
+    until: Annotated[str | None, typer.Option(help="Events dated on or before.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """The audit trail of a campaign; `campaign audit verify` proves nobody altered it."""
+    from flows.render import write_audit
+    from flows.status import AuditFilter, audit_trail
+
+    engine = engine_for(database_url)
+    if target == "verify":
+        _verify(engine)
+        return
+    where = AuditFilter(unit, member, since and parse_date(since), until and parse_date(until))
+    fmt = _format(format_, ("table", "json", "csv"))
+    with transaction(engine) as session:
+        write_audit(out, audit_trail(session, target, where), fmt)
+
+
+def _verify(engine: Engine) -> None:
+    from states.audit import verify_chain
+
+    with transaction(engine) as session:
+        count = verify_chain(session)
+    out.print(f"audit trail verified: {count:,} events, chain intact")
+
+
+def _format(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise typer.BadParameter(f"choose one of {', '.join(allowed)}", param_hint="--format")
+    return value
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
 @app.command("generate")
 def generate_command(
     members: Annotated[int, typer.Option(min=1, help="How many members to generate.")],
@@ -160,7 +298,7 @@ def generate_command(
 
     if shape not in ("province", "town"):
         raise typer.BadParameter("shape must be 'province' or 'town'", param_hint="--shape")
-    files = generate(members, out_dir, seed=seed, shape=shape)
+    files = generate(members, out_dir, seed=seed, shape="town" if shape == "town" else "province")
     table = Table("generated", "count", title=f"written to {out_dir}")
     for key, value in files.counts.items():
         table.add_row(key, f"{value:,}")

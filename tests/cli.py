@@ -8,11 +8,17 @@ from pathlib import Path
 CAMPAIGN = str(Path(sys.executable).parent / "campaign")
 
 
-def run_cli(*args: str | Path, database_url: str, cwd: Path | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str | Path, database_url: str, cwd: Path | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run `campaign ARGS` against `database_url`; return its exit code and output."""
     env = {**os.environ, "CAMPAIGN_DATABASE_URL": database_url, "COLUMNS": "200"}
     return subprocess.run(
-        [CAMPAIGN, *map(str, args)], capture_output=True, text=True, env=env, cwd=cwd,
-        timeout=timeout, check=False,
+        [CAMPAIGN, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
     )

@@ -37,7 +37,14 @@ TOWN_UNITS = [
 UNIT_HEADER = ["code", "name", "kind", "parent"]
 UNIT_HEADER_VI = ["Mã đơn vị", "Tên đơn vị", "Loại", "Đơn vị cấp trên"]
 MEMBER_HEADER = ["code", "full_name", "unit", "leader", "position", "status"]
-MEMBER_HEADER_VI = ["Mã đảng viên", "Họ và tên", "Chi bộ", "Lãnh đạo, quản lý", "Chức vụ", "Tình trạng"]
+MEMBER_HEADER_VI = [
+    "Mã đảng viên",
+    "Họ và tên",
+    "Chi bộ",
+    "Lãnh đạo, quản lý",
+    "Chức vụ",
+    "Tình trạng",
+]
 TOWN_MEMBERS = [
     ["DV1", "Nguyễn Văn An", "B1", "có", "Bí thư chi bộ", "active"],
     ["DV2", "Trần Thị Bình", "B1", "không", "", "active"],

@@ -45,11 +45,34 @@ def throwaway_cluster() -> Iterator[str]:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     port = _free_port()
-    _run_as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                   "-E", "UTF8", "--no-sync"])
+    _run_as_owner(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]
+    )
     options = f"-p {port} -k {folder} -h 127.0.0.1 -F -c fsync=off -c max_connections=200"
-    _run_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l",
-                   str(folder / "log"), "start"])
+    _run_as_owner(
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(folder / "log"),
+            "start",
+        ]
+    )
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:

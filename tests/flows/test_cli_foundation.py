@@ -37,7 +37,9 @@ def test_bad_input_exits_1_with_one_line_per_problem(database_url: str, tmp_path
 
 
 def test_usage_errors_exit_2(database_url: str, tmp_path: Path) -> None:
-    assert run_cli("units", "import", tmp_path / "nope.csv", database_url=database_url).returncode == 2
+    assert (
+        run_cli("units", "import", tmp_path / "nope.csv", database_url=database_url).returncode == 2
+    )
     assert run_cli("frobnicate", database_url=database_url).returncode == 2
 
 
@@ -50,8 +52,20 @@ def test_an_unreachable_database_is_a_clear_refusal(tmp_path: Path) -> None:
 
 
 def test_generate_writes_the_four_files(tmp_path: Path) -> None:
-    result = run_cli("generate", "--members", "500", "--seed", "3", "--out", tmp_path / "g",
-                     database_url="sqlite:///unused.db")
+    result = run_cli(
+        "generate",
+        "--members",
+        "500",
+        "--seed",
+        "3",
+        "--out",
+        tmp_path / "g",
+        database_url="sqlite:///unused.db",
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "g").iterdir()) == [
-        "facts.csv", "members.csv", "plan.yaml", "units.csv"]
+        "facts.csv",
+        "members.csv",
+        "plan.yaml",
+        "units.csv",
+    ]

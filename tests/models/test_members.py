@@ -76,15 +76,11 @@ def test_changed_status_and_unit_are_kept_as_dated_changes(town: Engine, tmp_pat
     ]
 
 
-def test_ten_thousand_rows_with_one_bad_row_are_refused_whole(
-    town: Engine, tmp_path: Path
-) -> None:
+def test_ten_thousand_rows_with_one_bad_row_are_refused_whole(town: Engine, tmp_path: Path) -> None:
     rows = [[f"DV{i:05d}", f"Nguyễn Văn {i}", "B1", "no", "", "active"] for i in range(10_000)]
     rows[7_341][2] = "G1"  # a grassroots organisation with branches holds no members
     lines = _refused(town, write_csv(tmp_path / "big.csv", MEMBER_HEADER, rows))
-    assert lines == [
-        "big.csv, row 7343, column unit: 'G1' has units under it and holds no members"
-    ]
+    assert lines == ["big.csv, row 7343, column unit: 'G1' has units under it and holds no members"]
     assert _roster(town) == {}
 
 
@@ -108,13 +104,32 @@ def test_each_kind_of_bad_cell_is_named(
 
 
 CELL = st.one_of(
-    st.sampled_from(["", "B1", "B2", "G1", "G2", "yes", "no", "có", "không", "active", "exempt",
-                     "transferred_out", "DV1", "x", " "]),
+    st.sampled_from(
+        [
+            "",
+            "B1",
+            "B2",
+            "G1",
+            "G2",
+            "yes",
+            "no",
+            "có",
+            "không",
+            "active",
+            "exempt",
+            "transferred_out",
+            "DV1",
+            "x",
+            " ",
+        ]
+    ),
     st.text(max_size=8),
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(st.lists(CELL, min_size=6, max_size=6), min_size=1, max_size=6))
 def test_any_file_is_accepted_or_refused_without_a_trace(
     town: Engine, tmp_path: Path, rows: list[list[str]]

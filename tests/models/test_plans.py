@@ -18,7 +18,9 @@ PLANS = Path(__file__).parents[2] / "plans"
 def test_the_seed_plans_encode_their_dates_and_rules() -> None:
     la_gi = read_plan(PLANS / "la-gi-2023.yaml")
     assert (la_gi.period.start.isoformat(), la_gi.period.end.isoformat()) == (
-        "2023-02-01", "2023-05-19")
+        "2023-02-01",
+        "2023-05-19",
+    )
     assert la_gi.reports.grassroots_due.isoformat() == "2023-06-23"
     assert la_gi.reports.synthesis_due.isoformat() == "2023-06-30"
     assert (la_gi.sessions.per.value, la_gi.sessions.cadence.value) == ("branch", "period")
@@ -56,8 +58,10 @@ def _plan_with(tmp_path: Path, **changes: object) -> Path:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"period": {"start": "2023-06-01", "end": "2023-05-19"}},
-         "period.end must not be before period.start"),
+        (
+            {"period": {"start": "2023-06-01", "end": "2023-05-19"}},
+            "period.end must not be before period.start",
+        ),
         ({"owner": "NOPE"}, "column owner: 'NOPE' is unknown unit"),
         ({"reports": {"grassroots_due": "2023-06-23"}}, "reports.synthesis_due"),
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
@@ -76,6 +80,8 @@ def test_a_bad_plan_is_refused(
 
 def test_the_owner_must_be_a_district_or_province(engine: Engine, tmp_path: Path) -> None:
     _owner(engine, tmp_path, kind="grassroots")
-    with pytest.raises(InputError, match="a grassroots, not a district or province"):
-        with transaction(engine) as session:
-            register_plan(PLANS / "la-gi-2023.yaml", session=session)
+    with (
+        pytest.raises(InputError, match="a grassroots, not a district or province"),
+        transaction(engine) as session,
+    ):
+        register_plan(PLANS / "la-gi-2023.yaml", session=session)

@@ -19,7 +19,9 @@ def _load(engine: Engine, path: Path) -> None:
 
 def _units(engine: Engine) -> dict[str, tuple[str, str, str, bool]]:
     with transaction(engine) as session:
-        rows = session.execute(select(Unit.code, Unit.name, Unit.kind, Unit.path, Unit.holds_members))
+        rows = session.execute(
+            select(Unit.code, Unit.name, Unit.kind, Unit.path, Unit.holds_members)
+        )
         return {r.code: (r.name, r.kind, r.path, r.holds_members) for r in rows}
 
 
@@ -85,8 +87,9 @@ def test_a_unit_holding_members_cannot_gain_a_branch(engine: Engine, tmp_path: P
         import_members(path, session=session, on=date(2023, 1, 1))
     under_g2 = [["B9", "Chi bộ mới", "branch", "G2"]]
     lines = _refused(engine, write_csv(tmp_path / "more.csv", UNIT_HEADER, under_g2))
-    assert lines == ["more.csv, row 2, column parent: 'G2' holds members directly and cannot "
-                     "have units under it"]
+    assert lines == [
+        "more.csv, row 2, column parent: 'G2' holds members directly and cannot have units under it"
+    ]
 
 
 def test_a_missing_column_is_named(engine: Engine, tmp_path: Path) -> None:

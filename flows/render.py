@@ -1,0 +1,191 @@
+"""How the CLI shows things: rich tables an operator can read, JSON, CSV."""
+
+import csv
+import json
+import sys
+from collections.abc import Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from models.views import AuditView, CampaignStatus, EscalationView, RunResult, Targets
+
+TARGET_LABELS = {
+    "members_self_assessed": "members self-assessed",
+    "leaders_self_assessed": "leaders self-assessed",
+    "branches_with_sessions": "branches with sessions",
+}
+STATE_STYLES = {
+    "met": "green",
+    "met_late": "yellow",
+    "overdue": "red",
+    "escalated": "bold red",
+    "reminded": "cyan",
+    "waived": "dim",
+    "open": "",
+}
+
+
+def targets_table(targets: Targets, title: str) -> Table:
+    """The three targets as a small table."""
+    table = Table("target", "done", "eligible", "percent", title=title, title_justify="left")
+    for name, label in TARGET_LABELS.items():
+        t = getattr(targets, name)
+        style = "green" if t.percent >= 100 else ("yellow" if t.percent >= 80 else "red")
+        table.add_row(label, f"{t.done:,}", f"{t.eligible:,}", f"[{style}]{t.percent:.1f}%[/]")
+    return table
+
+
+def print_run(out: Console, result: RunResult) -> None:
+    """What a run did: targets, new notices and where its documents are."""
+    out.print(
+        f"[bold]{result.campaign}[/] as of {result.as_of:%d/%m/%Y}: campaign [bold]{result.state}"
+        f"[/], {result.transitions:,} transitions, {result.facts_applied:,} facts applied, "
+        f"{result.obligations_created:,} obligations created ({result.seconds:.1f} s)"
+    )
+    out.print(targets_table(result.targets, "targets"))
+    if not result.notices:
+        out.print("no new notices")
+        return
+    table = Table(
+        "unit", "step", "late", "members", "document", title="new notices", title_justify="left"
+    )
+    for n in result.notices:
+        table.add_row(
+            f"{n.unit} {n.unit_name}",
+            f"{n.step} (level {n.level})" if n.level else n.step,
+            ", ".join(n.obligations),
+            str(n.members or ""),
+            n.document,
+        )
+    out.print(table)
+
+
+def print_status(out: Console, status: CampaignStatus, *, focused: bool) -> None:
+    """The campaign's targets and a table of units (down to grassroots unless focused)."""
+    when = f"{status.as_of:%d/%m/%Y}" if status.as_of else "never run"
+    out.print(f"[bold]{status.campaign}[/] — {status.title} — {status.state}, as of {when}")
+    out.print(targets_table(status.targets, "targets"))
+    table = Table(
+        "unit",
+        "kind",
+        "self-assessed",
+        "leaders",
+        "sessions",
+        "obligations",
+        title="by unit",
+        title_justify="left",
+    )
+    shown = status.units if focused else [u for u in status.units if u.kind != "branch"]
+    for unit in shown:
+        t = unit.targets
+        table.add_row(
+            f"{unit.code} {unit.name}",
+            unit.kind,
+            *(
+                f"{x.done:,}/{x.eligible:,} ({x.percent:.1f}%)"
+                for x in (
+                    t.members_self_assessed,
+                    t.leaders_self_assessed,
+                    t.branches_with_sessions,
+                )
+            ),
+            " ".join(
+                f"[{STATE_STYLES.get(o.state, '')}]{o.kind}:{o.state}[/]" for o in unit.obligations
+            ),
+        )
+    out.print(table)
+
+
+def print_escalations(out: Console, campaign: str, found: list[EscalationView]) -> None:
+    """Open escalations, most severe first."""
+    if not found:
+        out.print(f"{campaign}: no open escalations")
+        return
+    table = Table(
+        "unit",
+        "obligation",
+        "due",
+        "state",
+        "level",
+        "since",
+        "late members",
+        title=f"{campaign}: {len(found)} open escalations",
+        title_justify="left",
+    )
+    for e in found:
+        members = (
+            f"{len(e.members)}: {', '.join(e.members[:5])}{' …' if len(e.members) > 5 else ''}"
+            if e.members
+            else ""
+        )
+        table.add_row(
+            f"{e.unit} {e.unit_name}",
+            e.obligation + (f" {e.window}" if e.window else ""),
+            f"{e.due:%d/%m/%Y}",
+            f"[{STATE_STYLES[e.state]}]{e.state}[/]",
+            str(e.level),
+            f"{e.since:%d/%m/%Y}" if e.since else "",
+            members,
+        )
+    out.print(table)
+
+
+AUDIT_FIELDS = [
+    "seq",
+    "at",
+    "actor",
+    "entity",
+    "entity_id",
+    "trigger",
+    "from",
+    "to",
+    "reason",
+    "hash",
+]
+
+
+def write_audit(out: Console, events: Iterable[AuditView], fmt: str) -> None:
+    """Write the audit trail as a table, a JSON list or CSV."""
+    if fmt == "json":
+        sys.stdout.write("[")
+        for index, event in enumerate(events):
+            sys.stdout.write(
+                ("," if index else "") + "\n  " + json.dumps(_audit_dict(event), ensure_ascii=False)
+            )
+        sys.stdout.write("\n]\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=[*AUDIT_FIELDS, "unit", "member"])
+        writer.writeheader()
+        for event in events:
+            writer.writerow(_audit_dict(event))
+    else:
+        table = Table(
+            "seq",
+            "at",
+            "actor",
+            "entity",
+            "unit / member",
+            "trigger",
+            "from → to",
+            "reason",
+            "hash",
+        )
+        for e in events:
+            table.add_row(
+                str(e.seq),
+                f"{e.at:%d/%m/%Y}",
+                e.actor,
+                f"{e.entity} {e.entity_id}",
+                e.member or e.unit or "",
+                e.trigger,
+                f"{e.from_} → {e.to}",
+                e.reason or "",
+                e.hash[:12],
+            )
+        out.print(table)
+
+
+def _audit_dict(event: AuditView) -> dict[str, object]:
+    data = event.model_dump(mode="json", by_alias=True)
+    return {key: data[key] for key in [*AUDIT_FIELDS, "unit", "member"]}

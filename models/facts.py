@@ -1,0 +1,106 @@
+"""Facts: what units report (sessions held, self-assessments, screening steps, nominations,
+reports), their input schema and the `fact` table. Validation against the lifecycles lives in
+`flows/facts.py`, which may use the state machines."""
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, field_validator
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+from models.files import Column
+
+
+class FactKind(StrEnum):
+    """Every kind of fact a unit can report (SPEC §6)."""
+
+    plan_issued = "plan_issued"
+    session_held = "session_held"
+    self_assessment_submitted = "self_assessment_submitted"
+    self_assessment_accepted = "self_assessment_accepted"
+    self_assessment_returned = "self_assessment_returned"
+    screening_opened = "screening_opened"
+    screening_step = "screening_step"
+    exemplar_nominated = "exemplar_nominated"
+    exemplar_approved = "exemplar_approved"
+    exemplar_rejected = "exemplar_rejected"
+    activity_held = "activity_held"
+    report_submitted = "report_submitted"
+
+
+MEMBER_KINDS = frozenset(
+    {
+        FactKind.self_assessment_submitted,
+        FactKind.self_assessment_accepted,
+        FactKind.self_assessment_returned,
+        FactKind.screening_opened,
+        FactKind.screening_step,
+    }
+)
+SCREENING_STEPS = ("educate", "help", "screen", "cleared", "removed")
+
+
+class Fact(Base):
+    """A recorded fact of a campaign; applied by the first run whose date reaches it."""
+
+    __tablename__ = "fact"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "key"),
+        Index("ix_fact_campaign_applied", "campaign_id", "applied_on", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # date|kind|unit|member|note: the same fact imported twice is recognised and skipped.
+    key: Mapped[str] = mapped_column(String(400))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
+    applied_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+FACT_COLUMNS = [
+    Column("date", "Ngày"),
+    Column("kind", "Loại"),
+    Column("unit", "Đơn vị"),
+    Column("member", "Đảng viên", required=False),
+    Column("note", "Ghi chú", required=False),
+]
+
+
+class FactRow(BaseModel):
+    """One row of a facts file."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    date: dt.date
+    kind: FactKind
+    unit: str
+    member: str = ""
+    note: str = ""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _vietnamese_or_iso(cls, value: object) -> object:
+        if isinstance(value, str) and "/" in value:
+            day, month, year = value.split("/")
+            return dt.date(int(year), int(month), int(day))
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @property
+    def key(self) -> str:
+        """The fact's identity: the same fact imported twice has the same key."""
+        return f"{self.date.isoformat()}|{self.kind.value}|{self.unit}|{self.member}|{self.note}"

@@ -1,0 +1,121 @@
+"""Output schemas: what `status`, `escalations` and `audit` print (SPEC §6), as pydantic models
+so the JSON shapes are defined once and checked."""
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Target(BaseModel):
+    """Progress against one target."""
+
+    done: int
+    eligible: int
+    percent: float
+
+    @classmethod
+    def of(cls, done: int, eligible: int) -> "Target":
+        """A target from its counts; 100.0 when nothing is eligible."""
+        percent = round(100 * done / eligible, 1) if eligible else 100.0
+        return cls(done=done, eligible=eligible, percent=percent)
+
+
+class Targets(BaseModel):
+    """The three targets both seed plans set."""
+
+    members_self_assessed: Target
+    leaders_self_assessed: Target
+    branches_with_sessions: Target
+
+
+class ObligationView(BaseModel):
+    """One obligation of a unit, as status shows it."""
+
+    kind: str
+    due: dt.date
+    state: str
+    escalation_level: int
+    window: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class UnitStatus(BaseModel):
+    """A unit's progress, rolled up over its subtree, and its own obligations."""
+
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    targets: Targets
+    obligations: list[ObligationView]
+
+
+class CampaignStatus(BaseModel):
+    """`status --format json`."""
+
+    campaign: str
+    title: str
+    as_of: dt.date | None
+    state: str
+    targets: Targets
+    units: list[UnitStatus]
+
+
+class EscalationView(BaseModel):
+    """One open escalation: an obligation now overdue or escalated."""
+
+    unit: str
+    unit_name: str
+    obligation: str
+    due: dt.date
+    state: str
+    level: int
+    since: dt.date | None
+    window: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    members: list[str] | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class AuditView(BaseModel):
+    """One audit event as a reviewer reads it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    seq: int
+    at: dt.date
+    recorded_at: str
+    actor: str
+    entity: str
+    entity_id: int
+    unit: str | None
+    member: str | None
+    trigger: str
+    from_: str = Field(alias="from")
+    to: str
+    reason: str | None
+    hash: str
+
+
+class NoticeView(BaseModel):
+    """A notice a run issued: to which unit, for which step, listing what is late."""
+
+    unit: str
+    unit_name: str
+    step: str
+    level: int
+    obligations: list[str]
+    members: int
+    document: str
+
+
+class RunResult(BaseModel):
+    """What a run did, as the operator and the Prefect artifacts show it."""
+
+    campaign: str
+    as_of: dt.date
+    state: str
+    transitions: int
+    facts_applied: int
+    obligations_created: int
+    targets: Targets
+    notices: list[NoticeView]
+    seconds: float = 0.0
+    flow_run: str | None = None
