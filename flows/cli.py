@@ -258,7 +258,12 @@ def audit_command(
     if target == "verify":
         _verify(engine)
         return
-    where = AuditFilter(unit, member, since and parse_date(since), until and parse_date(until))
+    where = AuditFilter(
+        unit,
+        member,
+        parse_date(since) if since else None,
+        parse_date(until) if until else None,
+    )
     fmt = _format(format_, ("table", "json", "csv"))
     with transaction(engine) as session:
         write_audit(out, audit_trail(session, target, where), fmt)

@@ -52,11 +52,12 @@ class InputError(CampaignError):
 class TransitionRefused(CampaignError):
     """A trigger not valid from the entity's current state."""
 
-    def __init__(self, entity: str, entity_id: object, state: str, trigger: str) -> None:
+    def __init__(
+        self, entity: str, entity_id: object, state: str, trigger: str, rules: str = ""
+    ) -> None:
         self.entity, self.entity_id, self.state, self.trigger = entity, entity_id, state, trigger
-        super().__init__(
-            f"{entity} {entity_id} is '{state}': '{trigger}' is not allowed from there"
-        )
+        why = f"rule not met: {rules}" if rules else "not allowed from there"
+        super().__init__(f"{entity} {entity_id} is '{state}': '{trigger}' is {why}")
 
 
 class ConcurrentChange(CampaignError):

@@ -1,7 +1,26 @@
 """Every table of the schema, imported in one place so the metadata is complete."""
 
+from models.audit import AuditEvent, AuditHead
+from models.casework import Assessment, Commendation, ScreeningCase
+from models.documents import Document, Run
+from models.facts import Fact
 from models.members import Member, MemberChange
+from models.obligations import Obligation
 from models.plans import Campaign
 from models.units import Unit
 
-__all__ = ["Campaign", "Member", "MemberChange", "Unit"]
+__all__ = [
+    "Assessment",
+    "AuditEvent",
+    "AuditHead",
+    "Campaign",
+    "Commendation",
+    "Document",
+    "Fact",
+    "Member",
+    "MemberChange",
+    "Obligation",
+    "Run",
+    "ScreeningCase",
+    "Unit",
+]

@@ -1,0 +1,342 @@
+"""Recording facts: validate a facts file against the organisation, the plan and the
+lifecycles (replayed in date order), then store it whole or not at all."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from models.errors import InputError, Problem
+from models.facts import (
+    FACT_COLUMNS,
+    MEMBER_KINDS,
+    SCREENING_STEPS,
+    Fact,
+    FactKind,
+    FactRow,
+)
+from models.files import Sheet, read_sheet
+from models.members import Member, MemberStatus
+from models.plans import Campaign, SessionsPer
+from models.units import Unit, UnitKind
+from models.validation import problems_of
+from states.lifecycles import (
+    ASSESSMENT,
+    COMMENDATION,
+    SCREENING,
+    Lifecycle,
+    next_state,
+    opening_state,
+)
+
+# What each member fact does to its lifecycle: (lifecycle, trigger); None opens a new entity.
+SCREENING_TRIGGERS = {
+    "educate": "educate",
+    "help": "help",
+    "screen": "screen",
+    "cleared": "clear",
+    "removed": "remove",
+}
+FACT_TRIGGERS: dict[FactKind, tuple[Lifecycle, str | None]] = {
+    FactKind.self_assessment_submitted: (ASSESSMENT, "submit"),
+    FactKind.self_assessment_accepted: (ASSESSMENT, "accept"),
+    FactKind.self_assessment_returned: (ASSESSMENT, "send_back"),
+    FactKind.screening_opened: (SCREENING, None),
+    FactKind.exemplar_nominated: (COMMENDATION, None),
+    FactKind.exemplar_approved: (COMMENDATION, "approve"),
+    FactKind.exemplar_rejected: (COMMENDATION, "reject"),
+}
+
+
+@dataclass(frozen=True)
+class FactsSummary:
+    """What a facts import did."""
+
+    file: str
+    rows: int
+    recorded: int
+    already_recorded: int
+
+
+@dataclass(frozen=True)
+class _UnitInfo:
+    id: int
+    kind: UnitKind
+    holds_members: bool
+    in_scope: bool
+
+
+@dataclass
+class _Context:
+    campaign: Campaign
+    sheet: Sheet
+    units: dict[str, _UnitInfo]
+    members: dict[str, tuple[int, int, str]]  # code -> (id, unit_id, status)
+    today: dt.date
+    problems: list[Problem] = field(default_factory=list)
+
+    def bad(self, row: int, key: str, message: str) -> None:
+        self.problems.append(self.sheet.problem(row, key, message))
+
+
+@dataclass(frozen=True)
+class _Pending:
+    row: int
+    fact: FactRow
+    unit_id: int
+    member_id: int | None
+
+
+def import_facts(
+    code: str, path: Path, *, session: Session, actor: str, today: dt.date
+) -> FactsSummary:
+    """Record the facts of `path` for campaign `code`; refuse the whole file on any bad row."""
+    from models.plans import get_campaign
+
+    campaign = get_campaign(session, code)
+    sheet = read_sheet(path, FACT_COLUMNS)
+    context = _context(session, campaign, sheet, today)
+    rows = _parse(context)
+    known = set(session.scalars(select(Fact.key).where(Fact.campaign_id == campaign.id)))
+    fresh = _unique(r for r in rows if r.fact.key not in known)
+    _replay(session, context, fresh)
+    if context.problems:
+        raise InputError(context.problems)
+    _store(session, campaign, fresh, actor, today)
+    return FactsSummary(sheet.name, len(sheet.rows), len(fresh), len(sheet.rows) - len(fresh))
+
+
+def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date) -> _Context:
+    owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
+    units = {
+        code: _UnitInfo(uid, UnitKind(kind), holds, path.startswith(owner_path))
+        for code, uid, kind, holds, path in session.execute(
+            select(Unit.code, Unit.id, Unit.kind, Unit.holds_members, Unit.path)
+        )
+    }
+    members = {
+        code: (mid, unit_id, status)
+        for code, mid, unit_id, status in session.execute(
+            select(Member.code, Member.id, Member.unit_id, Member.status)
+        )
+    }
+    return _Context(campaign, sheet, units, members, today)
+
+
+def _unique(rows: Iterable[_Pending]) -> list[_Pending]:
+    seen: set[str] = set()
+    unique = []
+    for row in rows:
+        if row.fact.key not in seen:
+            seen.add(row.fact.key)
+            unique.append(row)
+    return unique
+
+
+def _parse(context: _Context) -> list[_Pending]:
+    rows = []
+    for line in context.sheet.rows:
+        try:
+            fact = FactRow.model_validate(line.cells)
+        except ValidationError as exc:
+            context.problems += problems_of(context.sheet, line.number, exc)
+            continue
+        pending = _check(context, line.number, fact)
+        if pending is not None:
+            rows.append(pending)
+    return rows
+
+
+def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
+    plan = context.campaign.plan_file
+    before = len(context.problems)
+    if fact.date < plan.issued_on:
+        context.bad(
+            row,
+            "date",
+            f"{fact.date:%d/%m/%Y} is before the plan was issued ({plan.issued_on:%d/%m/%Y})",
+        )
+    elif fact.date > context.today:
+        context.bad(row, "date", f"{fact.date:%d/%m/%Y} is in the future")
+    unit = context.units.get(fact.unit)
+    if unit is None:
+        context.bad(row, "unit", f"unknown unit '{fact.unit}'")
+        return None
+    if not unit.in_scope:
+        context.bad(row, "unit", f"'{fact.unit}' is outside campaign {context.campaign.code}")
+    _check_unit_kind(context, row, fact, unit)
+    member_id = _check_member(context, row, fact, unit)
+    if fact.kind is FactKind.screening_step and fact.note not in SCREENING_STEPS:
+        context.bad(row, "note", f"a screening step is one of {', '.join(SCREENING_STEPS)}")
+    if fact.kind is FactKind.activity_held and not fact.note:
+        context.bad(row, "note", "name the activity held")
+    if len(context.problems) > before:
+        return None
+    return _Pending(row, fact, unit.id, member_id)
+
+
+def _check_unit_kind(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> None:
+    plan = context.campaign.plan_file
+    is_owner = unit.id == context.campaign.owner_id
+    allowed = {
+        FactKind.plan_issued: unit.kind is UnitKind.grassroots,
+        FactKind.session_held: unit.holds_members
+        if plan.sessions.per is SessionsPer.branch
+        else unit.kind in (UnitKind.grassroots, UnitKind.branch),
+        FactKind.report_submitted: unit.kind is UnitKind.grassroots or is_owner,
+    }.get(fact.kind, True)
+    if not allowed:
+        context.bad(row, "unit", f"a {unit.kind.value} does not report '{fact.kind.value}'")
+
+
+def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> int | None:
+    if not fact.member:
+        if fact.kind in MEMBER_KINDS:
+            context.bad(row, "member", f"'{fact.kind.value}' needs a member")
+        return None
+    found = context.members.get(fact.member)
+    if found is None:
+        context.bad(row, "member", f"unknown member '{fact.member}'")
+        return None
+    member_id, unit_id, status = found
+    if unit_id != unit.id:
+        context.bad(row, "member", f"'{fact.member}' is not a member of '{fact.unit}'")
+    elif status != MemberStatus.active.value:
+        context.bad(row, "member", f"'{fact.member}' is {status} and outside the targets")
+    return member_id
+
+
+def _trigger(fact: FactRow) -> tuple[Lifecycle, str | None] | None:
+    if fact.kind is FactKind.screening_step:
+        return SCREENING, SCREENING_TRIGGERS[fact.note]
+    return FACT_TRIGGERS.get(fact.kind)
+
+
+@dataclass(frozen=True)
+class _Event:
+    """A lifecycle fact in an entity's history: stored (row None) or new (its row)."""
+
+    date: dt.date
+    new: bool
+    fact: FactRow
+    row: int | None
+    applied: bool = False
+
+
+EntityKey = tuple[str, str, int]  # (lifecycle, "m" or "u", member or unit id)
+
+
+def _entity(fact: FactRow, unit_id: int, member_id: int | None) -> EntityKey:
+    found = _trigger(fact)
+    assert found is not None
+    if member_id is not None:
+        return (found[0].name, "m", member_id)
+    return (found[0].name, "u", unit_id)
+
+
+def _replay(session: Session, context: _Context, fresh: list[_Pending]) -> None:
+    """Replay every lifecycle fact of the touched entities in date order through the machines."""
+    touched = [p for p in fresh if _trigger(p.fact) is not None]
+    if not touched:
+        return
+    history: dict[EntityKey, list[_Event]] = defaultdict(list)
+    for p in touched:
+        history[_entity(p.fact, p.unit_id, p.member_id)].append(
+            _Event(p.fact.date, True, p.fact, p.row)
+        )
+    for key, event in _stored_history(session, context, touched):
+        history[key].append(event)
+    for events in history.values():
+        # Stored facts sort before new ones of the same day: they were recorded first.
+        _replay_entity(context, sorted(events, key=lambda e: (e.date, e.new)))
+
+
+def _stored_history(
+    session: Session, context: _Context, touched: list[_Pending]
+) -> Iterable[tuple[EntityKey, _Event]]:
+    member_ids = {p.member_id for p in touched if p.member_id is not None}
+    unit_ids = {p.unit_id for p in touched if p.member_id is None}
+    codes = {info.id: code for code, info in context.units.items()}
+    member_codes = {mid: code for code, (mid, _, _) in context.members.items()}
+    query = select(Fact).where(
+        Fact.campaign_id == context.campaign.id,
+        Fact.member_id.in_(member_ids) | (Fact.member_id.is_(None) & Fact.unit_id.in_(unit_ids)),
+    )
+    for stored in session.scalars(query):
+        member = member_codes[stored.member_id] if stored.member_id is not None else ""
+        row = FactRow(
+            date=stored.date,
+            kind=FactKind(stored.kind),
+            unit=codes[stored.unit_id],
+            member=member,
+            note=stored.note,
+        )
+        if _trigger(row) is not None:
+            event = _Event(row.date, False, row, None, stored.applied_on is not None)
+            yield _entity(row, stored.unit_id, stored.member_id), event
+
+
+def _replay_entity(context: _Context, events: list[_Event]) -> None:
+    state: str | None = None
+    for index, event in enumerate(events):
+        lifecycle, trigger = _trigger(event.fact) or (None, None)
+        assert lifecycle is not None
+        new = _advance(lifecycle, state, trigger)
+        late = event.new and any(e.applied for e in events[index + 1 :])
+        if new is None or late:
+            if event.row is not None:
+                context.bad(event.row, "kind", _refusal(lifecycle, state, event, late))
+            return
+        state = new
+
+
+def _advance(lifecycle: Lifecycle, state: str | None, trigger: str | None) -> str | None:
+    if trigger is None:  # the fact opens a new case: allowed when none is open
+        return opening_state(lifecycle) if state is None or lifecycle.is_final(state) else None
+    if state is None:
+        if lifecycle is not ASSESSMENT:  # screening cases and nominations are opened by a fact
+            return None
+        state = lifecycle.initial
+    return next_state(lifecycle, state, trigger)
+
+
+def _refusal(lifecycle: Lifecycle, state: str | None, event: _Event, late: bool) -> str:
+    what = " ".join(filter(None, [event.fact.kind.value, event.fact.note]))
+    if late:
+        return (
+            f"'{what}' on {event.date:%d/%m/%Y} is dated before facts of the same "
+            f"{lifecycle.name} that a run has already applied"
+        )
+    return (
+        f"'{what}' is not valid on {event.date:%d/%m/%Y}: the {lifecycle.name} is "
+        f"'{state or 'not opened'}'"
+    )
+
+
+def _store(
+    session: Session, campaign: Campaign, fresh: list[_Pending], actor: str, today: dt.date
+) -> None:
+    if not fresh:
+        return
+    session.execute(
+        insert(Fact),
+        [
+            {
+                "campaign_id": campaign.id,
+                "date": p.fact.date,
+                "kind": p.fact.kind.value,
+                "unit_id": p.unit_id,
+                "member_id": p.member_id,
+                "note": p.fact.note,
+                "key": p.fact.key,
+                "recorded_by": actor,
+                "recorded_on": today,
+            }
+            for p in fresh
+        ],
+    )

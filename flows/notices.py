@@ -1,0 +1,196 @@
+"""Notices of the escalation ladder: one per unit and step, listing what is late and the late
+members, issued once (a deterministic key per unit, step and date) and announced as Prefect
+events by the flow."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, aliased
+
+from models.documents import Document
+from models.members import Member
+from models.obligations import Obligation
+from models.plans import Campaign
+from models.units import Unit
+from models.views import NoticeView
+
+# Ladder state → (step name, Vietnamese title of the notice).
+STEPS = {
+    "reminded": ("reminder", "Công văn nhắc nhở"),
+    "overdue": ("overdue", "Công văn đôn đốc (quá hạn)"),
+    "escalated": ("escalation", "Công văn đôn đốc (báo cáo cấp trên)"),
+}
+KIND_NAMES = {
+    "issue_plan": "Ban hành kế hoạch thực hiện",
+    "hold_session": "Tổ chức sinh hoạt chuyên đề",
+    "self_assess": "Đảng viên tự soi rọi, tự nhận xét",
+    "report_upward": "Báo cáo kết quả lên cấp trên",
+}
+
+
+@dataclass
+class _Notice:
+    unit_id: int
+    unit: str
+    unit_name: str
+    unit_path: str
+    parent: str | None
+    state: str
+    level: int
+    items: list[dict[str, str]] = field(default_factory=list)
+    members: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def step(self) -> str:
+        return STEPS[self.state][0]
+
+    def key(self, as_of: dt.date) -> str:
+        return f"notice:{self.unit}:{self.step}:{self.level}:{as_of.isoformat()}"
+
+
+def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_Notice]:
+    parent = aliased(Unit)
+    query = (
+        select(
+            Obligation.kind,
+            Obligation.due,
+            Obligation.window,
+            Obligation.state,
+            Obligation.escalation_level,
+            Unit.id,
+            Unit.code,
+            Unit.name,
+            Unit.path,
+            parent.code,
+            Member.code,
+            Member.full_name,
+        )
+        .join(Unit, Unit.id == Obligation.unit_id)
+        .outerjoin(parent, parent.id == Unit.parent_id)
+        .outerjoin(Member, Member.id == Obligation.member_id)
+        .where(
+            Obligation.campaign_id == campaign_id,
+            Obligation.since == as_of,
+            Obligation.state.in_(list(STEPS)),
+        )
+        .order_by(Unit.path, Obligation.kind, Member.code)
+    )
+    notices: dict[tuple[int, str, int], _Notice] = {}
+    for kind, due, window, state, level, uid, code, name, path, up, member, full in session.execute(
+        query
+    ):
+        notice = notices.setdefault(
+            (uid, state, level), _Notice(uid, code, name, path, up, state, level)
+        )
+        if member is not None:
+            notice.members.append({"code": member, "full_name": full, "due": due.isoformat()})
+            kind_item = {
+                "kind": kind,
+                "name": KIND_NAMES[kind],
+                "due": due.isoformat(),
+                "window": window,
+            }
+            if kind_item not in notice.items:
+                notice.items.append(kind_item)
+        else:
+            notice.items.append(
+                {"kind": kind, "name": KIND_NAMES[kind], "due": due.isoformat(), "window": window}
+            )
+    return list(notices.values())
+
+
+def _addressees(notice: _Notice, owner: str) -> tuple[str, list[str]]:
+    """Who receives the notice, and who is copied: the ladder of SPEC §5."""
+    if notice.state == "reminded":
+        return notice.unit, []
+    if notice.state == "overdue":
+        return notice.unit, [notice.parent] if notice.parent else []
+    recipient = (notice.parent or owner) if notice.level <= 1 else owner
+    return recipient, [notice.unit]
+
+
+def issue_notices(
+    session: Session, campaign: Campaign, as_of: dt.date, owner: Unit
+) -> list[NoticeView]:
+    """Store a notice for every unit whose obligations moved up the ladder at `as_of`; return
+    only the ones not issued before (a re-run at the same date issues nothing)."""
+    notices = _moved_today(session, campaign.id, as_of)
+    keys = {n.key(as_of) for n in notices}
+    issued = (
+        set(
+            session.scalars(
+                select(Document.key).where(
+                    Document.campaign_id == campaign.id, Document.key.in_(keys)
+                )
+            )
+        )
+        if keys
+        else set()
+    )
+    fresh = [n for n in notices if n.key(as_of) not in issued]
+    if fresh:
+        session.execute(insert(Document), [_document(n, campaign, as_of, owner) for n in fresh])
+    return [_view(n, as_of) for n in fresh]
+
+
+def _document(
+    notice: _Notice, campaign: Campaign, as_of: dt.date, owner: Unit
+) -> dict[str, object]:
+    recipient, copied = _addressees(notice, owner.code)
+    title = STEPS[notice.state][1]
+    context = {
+        "kind": f"notice_{notice.step}",
+        "campaign": {
+            "code": campaign.code,
+            "title": campaign.title,
+            "number": campaign.plan_file.number,
+            "place": campaign.plan_file.place,
+        },
+        "issuer": {"code": owner.code, "name": owner.name},
+        "issued_on": as_of.isoformat(),
+        "step": notice.step,
+        "level": notice.level,
+        "unit": {"code": notice.unit, "name": notice.unit_name},
+        "recipient": recipient,
+        "copied": copied,
+        "items": notice.items,
+        "members": notice.members,
+    }
+    return {
+        "campaign_id": campaign.id,
+        "key": notice.key(as_of),
+        "kind": f"notice_{notice.step}",
+        "unit_id": notice.unit_id,
+        "issued_on": as_of,
+        "title": f"{title} — {notice.unit_name}",
+        "context": context,
+        "markdown": _markdown(title, context),
+    }
+
+
+def _markdown(title: str, context: dict[str, object]) -> str:
+    from templates.render import render_markdown
+
+    return render_markdown("notice.md.j2", {"title": title, **context})
+
+
+def _view(notice: _Notice, as_of: dt.date) -> NoticeView:
+    return NoticeView(
+        unit=notice.unit,
+        unit_name=notice.unit_name,
+        step=notice.step,
+        level=notice.level,
+        obligations=sorted({i["kind"] for i in notice.items}),
+        members=len(notice.members),
+        document=notice.key(as_of),
+    )
+
+
+def late_by_unit(notices: list[NoticeView]) -> dict[str, int]:
+    """How many notices each step produced: the run's summary line."""
+    counts: dict[str, int] = defaultdict(int)
+    for notice in notices:
+        counts[notice.step] += 1
+    return dict(counts)

@@ -1,0 +1,290 @@
+"""Reading a campaign: progress by unit rolled up the tree, open escalations, the audit trail.
+
+Read-only and set-based: a handful of grouped queries, rolled up in one pass over the units.
+Nothing here starts Prefect."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from models.audit import AuditEvent
+from models.members import Member
+from models.obligations import Obligation
+from models.plans import Campaign, get_campaign
+from models.units import Unit
+from models.views import (
+    AuditView,
+    CampaignStatus,
+    EscalationView,
+    ObligationView,
+    Target,
+    Targets,
+    UnitStatus,
+)
+
+DONE = ("met", "met_late")
+LATE = ("overdue", "escalated")
+COUNTED = ("members_self_assessed", "leaders_self_assessed", "branches_with_sessions")
+
+
+@dataclass
+class _Counts:
+    done: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    eligible: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, other: "_Counts") -> None:
+        for name in COUNTED:
+            self.done[name] += other.done[name]
+            self.eligible[name] += other.eligible[name]
+
+    def targets(self) -> Targets:
+        return Targets(**{n: Target.of(self.done[n], self.eligible[n]) for n in COUNTED})
+
+
+def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, _Counts]:
+    is_done = case((Obligation.state.in_(DONE), 1), else_=0)
+    query = (
+        select(
+            Obligation.unit_id,
+            Obligation.kind,
+            func.coalesce(Member.leader, False),
+            func.count(),
+            func.sum(is_done),
+        )
+        .outerjoin(Member, Member.id == Obligation.member_id)
+        .where(
+            Obligation.campaign_id == campaign_id,
+            Obligation.kind.in_(("self_assess", "hold_session")),
+            Obligation.state != "waived",
+        )
+        .group_by(Obligation.unit_id, Obligation.kind, func.coalesce(Member.leader, False))
+    )
+    counts: dict[int, _Counts] = defaultdict(_Counts)
+    for unit_id, kind, leader, total, done in session.execute(query):
+        names = (
+            ["branches_with_sessions"]
+            if kind == "hold_session"
+            else (
+                ["members_self_assessed", "leaders_self_assessed"]
+                if leader
+                else ["members_self_assessed"]
+            )
+        )
+        for name in names:
+            counts[unit_id].eligible[name] += total
+            counts[unit_id].done[name] += int(done or 0)
+    return counts
+
+
+@dataclass(frozen=True)
+class _UnitRow:
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent_id: int | None
+    path: str
+
+
+def _subtree(session: Session, root_path: str) -> list[_UnitRow]:
+    query = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.path).where(
+        Unit.path.startswith(root_path)
+    )
+    return [_UnitRow(*row) for row in session.execute(query.order_by(Unit.path))]
+
+
+def _rolled_up(units: list[_UnitRow], own: dict[int, _Counts]) -> dict[int, _Counts]:
+    totals: dict[int, _Counts] = defaultdict(_Counts)
+    for unit in sorted(units, key=lambda u: u.path.count("/"), reverse=True):
+        totals[unit.id].add(own.get(unit.id, _Counts()))
+        if unit.parent_id is not None:
+            totals[unit.parent_id].add(totals[unit.id])
+    return totals
+
+
+def _unit_obligations(session: Session, campaign_id: int) -> dict[int, list[ObligationView]]:
+    query = (
+        select(
+            Obligation.unit_id,
+            Obligation.kind,
+            Obligation.due,
+            Obligation.state,
+            Obligation.escalation_level,
+            Obligation.window,
+        )
+        .where(Obligation.campaign_id == campaign_id, Obligation.member_id.is_(None))
+        .order_by(Obligation.unit_id, Obligation.due, Obligation.kind)
+    )
+    found: dict[int, list[ObligationView]] = defaultdict(list)
+    for unit_id, kind, due, state, level, window in session.execute(query):
+        found[unit_id].append(
+            ObligationView(
+                kind=kind, due=due, state=state, escalation_level=level, window=window or None
+            )
+        )
+    return found
+
+
+def campaign_status(session: Session, code: str, unit: str | None = None) -> CampaignStatus:
+    """Progress against the targets, by unit, rolled up the hierarchy (optionally one subtree)."""
+    campaign = get_campaign(session, code)
+    root = _root_path(session, campaign, unit)
+    units = _subtree(session, root)
+    totals = _rolled_up(units, _counts_by_unit(session, campaign.id))
+    obligations = _unit_obligations(session, campaign.id)
+    codes = {u.id: u.code for u in units}
+    views = [
+        UnitStatus(
+            code=u.code,
+            name=u.name,
+            kind=u.kind,
+            parent=codes.get(u.parent_id or -1),
+            targets=totals[u.id].targets(),
+            obligations=obligations.get(u.id, []),
+        )
+        for u in units
+    ]
+    return CampaignStatus(
+        campaign=campaign.code,
+        title=campaign.title,
+        as_of=campaign.last_run_on,
+        state=campaign.state,
+        targets=totals[units[0].id].targets(),
+        units=views,
+    )
+
+
+def _root_path(session: Session, campaign: Campaign, unit: str | None) -> str:
+    from models.errors import NotFound, OutOfScope
+
+    owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
+    if unit is None:
+        return owner_path
+    path = session.scalar(select(Unit.path).where(Unit.code == unit))
+    if path is None:
+        raise NotFound(f"no unit '{unit}'")
+    if not path.startswith(owner_path):
+        raise OutOfScope(f"unit '{unit}' is outside campaign {campaign.code}")
+    return path
+
+
+def open_escalations(session: Session, code: str) -> list[EscalationView]:
+    """Every obligation now overdue or escalated; late members grouped under their unit."""
+    campaign = get_campaign(session, code)
+    query = (
+        select(
+            Unit.code,
+            Unit.name,
+            Obligation.kind,
+            Obligation.due,
+            Obligation.state,
+            Obligation.escalation_level,
+            func.min(Obligation.since),
+            Obligation.window,
+            func.count(Obligation.member_id),
+        )
+        .join(Unit, Unit.id == Obligation.unit_id)
+        .where(Obligation.campaign_id == campaign.id, Obligation.state.in_(LATE))
+        .group_by(
+            Unit.code,
+            Unit.name,
+            Obligation.kind,
+            Obligation.due,
+            Obligation.state,
+            Obligation.escalation_level,
+            Obligation.window,
+            Unit.path,
+        )
+        .order_by(Obligation.escalation_level.desc(), Obligation.due, Unit.path)
+    )
+    late_members = _late_members(session, campaign.id)
+    return [
+        EscalationView(
+            unit=unit,
+            unit_name=name,
+            obligation=kind,
+            due=due,
+            state=state,
+            level=level,
+            since=since,
+            window=window or None,
+            members=late_members.get((unit, state, level)) if members else None,
+        )
+        for unit, name, kind, due, state, level, since, window, members in session.execute(query)
+    ]
+
+
+def _late_members(session: Session, campaign_id: int) -> dict[tuple[str, str, int], list[str]]:
+    query = (
+        select(Unit.code, Obligation.state, Obligation.escalation_level, Member.code)
+        .join(Unit, Unit.id == Obligation.unit_id)
+        .join(Member, Member.id == Obligation.member_id)
+        .where(Obligation.campaign_id == campaign_id, Obligation.state.in_(LATE))
+        .order_by(Member.code)
+    )
+    found: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+    for unit, state, level, member in session.execute(query):
+        found[(unit, state, level)].append(member)
+    return found
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events a reviewer asks for."""
+
+    unit: str | None = None
+    member: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+def audit_trail(
+    session: Session, code: str, where: AuditFilter, *, batch: int = 10_000
+) -> Iterator[AuditView]:
+    """The campaign's audit events in order, filtered; streamed in batches."""
+    campaign = get_campaign(session, code)
+    query = _audit_query(session, campaign, where)
+    for row in session.execute(query.execution_options(yield_per=batch)):
+        yield AuditView.model_validate(row._mapping)
+
+
+def _audit_query(
+    session: Session, campaign: Campaign, where: AuditFilter
+) -> Select[*tuple[Any, ...]]:
+    unit, member = Unit.__table__.alias("u"), Member.__table__.alias("m")
+    e = AuditEvent
+    query = (
+        select(
+            e.seq,
+            e.at,
+            e.recorded_at,
+            e.actor,
+            e.entity,
+            e.entity_id,
+            unit.c.code.label("unit"),
+            member.c.code.label("member"),
+            e.trigger,
+            e.from_state.label("from"),
+            e.to_state.label("to"),
+            e.reason,
+            e.hash,
+        )
+        .outerjoin(unit, unit.c.id == e.unit_id)
+        .outerjoin(member, member.c.id == e.member_id)
+        .where(e.campaign_id == campaign.id)
+        .order_by(e.seq)
+    )
+    if where.unit is not None:
+        query = query.where(unit.c.path.startswith(_root_path(session, campaign, where.unit)))
+    if where.member is not None:
+        query = query.where(member.c.code == where.member)
+    if where.since is not None:
+        query = query.where(e.at >= where.since)
+    if where.until is not None:
+        query = query.where(e.at <= where.until)
+    return query

@@ -1,0 +1,34 @@
+"""Obligations: every duty with a deadline (issue plan, hold sessions, self-assess, report
+upward), each with its own lifecycle (`states/obligation.py`)."""
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+
+
+class Obligation(Base):
+    """A duty of a unit or member, due on a date; `key` makes creating it idempotent."""
+
+    __tablename__ = "obligation"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "key"),
+        Index("ix_obligation_campaign_state", "campaign_id", "state"),
+        Index("ix_obligation_campaign_unit", "campaign_id", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"), index=True)
+    window: Mapped[str] = mapped_column(String(16), default="")
+    key: Mapped[str] = mapped_column(String(160))
+    due: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    since: Mapped[dt.date | None] = mapped_column(Date)
+    # Date of the fact that fulfils the duty, staged by a run before the machine judges it.
+    evidence_on: Mapped[dt.date | None] = mapped_column(Date)

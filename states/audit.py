@@ -1,0 +1,107 @@
+"""Appending to and verifying the hash-chained audit trail.
+
+Each event's hash is sha256(previous hash + canonical content). Appends take the chain's head
+row first (`UPDATE audit_head SET seq = seq`: a row lock on PostgreSQL, the write lock on
+SQLite), so two processes appending at once still leave one correct chain."""
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from models.audit import GENESIS, AuditEvent, AuditHead
+from models.errors import AuditBroken
+
+CONTENT = (
+    "seq",
+    "at",
+    "recorded_at",
+    "actor",
+    "entity",
+    "entity_id",
+    "campaign_id",
+    "unit_id",
+    "member_id",
+    "trigger",
+    "from_state",
+    "to_state",
+    "reason",
+    "payload",
+)
+
+
+def canonical_payload(payload: Mapping[str, object] | None) -> str:
+    """A payload as canonical JSON text."""
+    return json.dumps(
+        payload or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+
+
+def digest(prev_hash: str, event: Mapping[Any, Any]) -> str:
+    """The hash of an event chained to the previous one."""
+    content = [event[k].isoformat() if k == "at" else event[k] for k in CONTENT]
+    text = json.dumps(content, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+
+
+def now_utc() -> str:
+    """The wall clock, as the audit records it."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    return int(head.seq), str(head.hash)
+
+
+def append_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
+    """Append events (without seq, recorded_at or hashes) to the chain; returns the last seq.
+
+    Each event holds: at, actor, entity, entity_id, campaign_id, unit_id, member_id, trigger,
+    from_state, to_state, reason, payload (canonical JSON text)."""
+    rows = list(events)
+    if not rows:
+        return 0
+    seq, prev = _lock_head(session)
+    recorded_at = now_utc()
+    for row in rows:
+        seq += 1
+        row["seq"], row["recorded_at"], row["prev_hash"] = seq, recorded_at, prev
+        row["hash"] = prev = digest(prev, row)
+    session.execute(insert(AuditEvent), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    return seq
+
+
+def verify_chain(session: Session, *, batch: int = 50_000) -> int:
+    """Recompute the whole chain; raise AuditBroken naming the first event that does not hold."""
+    columns = [getattr(AuditEvent, c) for c in (*CONTENT, "prev_hash", "hash")]
+    expected_seq, prev = 1, GENESIS
+    query = select(*columns).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    for row in session.execute(query):
+        event = row._mapping
+        if event["seq"] != expected_seq:
+            raise AuditBroken(f"event {expected_seq} is missing (found {event['seq']} next)")
+        if event["prev_hash"] != prev:
+            raise AuditBroken(f"event {event['seq']} does not follow event {expected_seq - 1}")
+        if digest(prev, event) != event["hash"]:
+            raise AuditBroken(
+                f"event {event['seq']} was altered: its content does not match its hash"
+            )
+        expected_seq, prev = expected_seq + 1, event["hash"]
+    _check_head(session, expected_seq - 1, prev)
+    return expected_seq - 1
+
+
+def _check_head(session: Session, last: int, last_hash: str) -> None:
+    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    if (head.seq, head.hash) != (last, last_hash):
+        raise AuditBroken(
+            f"event {last + 1} is missing: the chain's head records event "
+            f"{head.seq}, the trail ends at {last}"
+        )

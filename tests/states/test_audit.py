@@ -1,0 +1,141 @@
+"""The audit trail: append-only in the database, tamper-evident by its hash chain, correct
+under concurrent appends."""
+
+import datetime as dt
+import multiprocessing
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import DBAPIError
+
+from models.audit import AuditEvent
+from models.db import make_engine, transaction
+from models.errors import AuditBroken
+from states.audit import append_events, verify_chain
+
+
+def _event(n: int) -> dict[str, object]:
+    return {
+        "at": dt.date(2023, 5, 20),
+        "actor": "tester",
+        "entity": "obligation",
+        "entity_id": n,
+        "campaign_id": None,
+        "unit_id": None,
+        "member_id": None,
+        "trigger": "lapse",
+        "from_state": "open",
+        "to_state": "overdue",
+        "reason": None,
+        "payload": "{}",
+    }
+
+
+def _chain(engine: Engine, count: int = 6) -> None:
+    with transaction(engine) as session:
+        append_events(session, [_event(n) for n in range(count)])
+
+
+def test_a_fresh_chain_verifies(engine: Engine) -> None:
+    _chain(engine)
+    with transaction(engine) as session:
+        assert verify_chain(session) == 6
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET actor = 'mallory' WHERE seq = 3",
+        "DELETE FROM audit_event WHERE seq = 3",
+    ],
+)
+def test_the_database_refuses_updates_and_deletes(engine: Engine, statement: str) -> None:
+    _chain(engine)
+    with pytest.raises(DBAPIError, match="append-only"), transaction(engine) as session:
+        session.execute(text(statement))
+
+
+def _drop_guards(session: object) -> None:
+    connection = session.connection()  # type: ignore[attr-defined]
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("DROP TRIGGER audit_event_no_update")
+        connection.exec_driver_sql("DROP TRIGGER audit_event_no_delete")
+    else:
+        connection.exec_driver_sql("ALTER TABLE audit_event DISABLE TRIGGER USER")
+
+
+TAMPERING = {
+    "changed": ["UPDATE audit_event SET actor = 'mallory' WHERE seq = 3"],
+    "removed": ["DELETE FROM audit_event WHERE seq = 3"],
+    "removed last": ["DELETE FROM audit_event WHERE seq = 6"],
+    "inserted": [
+        "UPDATE audit_event SET seq = seq + 100 WHERE seq >= 3",
+        "INSERT INTO audit_event SELECT 3, at, recorded_at, 'forger', entity, entity_id, "
+        "campaign_id, unit_id, member_id, trigger, from_state, to_state, reason, payload, "
+        "prev_hash, hash FROM audit_event WHERE seq = 2",
+        "UPDATE audit_event SET seq = seq - 99 WHERE seq >= 103",
+    ],
+    "reordered": [
+        "UPDATE audit_event SET seq = 100 WHERE seq = 3",
+        "UPDATE audit_event SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_event SET seq = 4 WHERE seq = 100",
+    ],
+}
+EXPECTED = {
+    "changed": "event 3",
+    "removed": "event 3",
+    "removed last": "event 6",
+    "inserted": "event 3",
+    "reordered": "event 3",
+}
+
+
+@pytest.mark.parametrize("how", list(TAMPERING))
+def test_verify_names_the_first_bad_event(engine: Engine, how: str) -> None:
+    _chain(engine)
+    with transaction(engine) as session:
+        _drop_guards(session)
+        for statement in TAMPERING[how]:
+            session.execute(text(statement))
+    with pytest.raises(AuditBroken, match=EXPECTED[how] + r"\b"), transaction(engine) as session:
+        verify_chain(session)
+
+
+def _append_many(url: str, count: int) -> None:
+    engine = make_engine(url)
+    for n in range(count):
+        with transaction(engine) as session:
+            append_events(session, [_event(n), _event(n)])
+    engine.dispose()
+
+
+def test_two_processes_appending_at_once_leave_one_chain(database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_many, args=(database_url, 60)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    engine = make_engine(database_url)
+    with transaction(engine) as session:
+        assert verify_chain(session) == 240
+        seqs = list(session.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
+    assert seqs == list(range(1, 241))
+    engine.dispose()
+
+
+def test_verify_runs_on_a_copy_of_a_sqlite_file(tmp_path: Path) -> None:
+    from models.db import migrate
+
+    original = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    migrate(original)
+    _chain(original)
+    original.dispose()
+    shutil.copy(tmp_path / "a.db", tmp_path / "b.db")
+    copy = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    with transaction(copy) as session:
+        assert verify_chain(session) == 6
+    copy.dispose()
