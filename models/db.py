@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+import models.tables  # noqa: F401  (every mapper known before the first query)
 from models.settings import get_settings
 
 
