@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -75,10 +77,118 @@ def summarise() -> None:
     console.print(table)
 
 
+TIMELINE = [
+    ("2023-02-01", "the period starts: the plan is deployed"),
+    ("2023-02-15", "implementation plans are due"),
+    ("2023-02-16", "the day after: overdue notices for missing implementation plans"),
+    ("2023-03-31", "mid-period"),
+    ("2023-05-12", "a week before the end: reminders"),
+    ("2023-05-19", "the period ends"),
+    ("2023-05-20", "the day after: overdue notices, late members listed by branch"),
+    (
+        "2023-05-27",
+        "a week later: escalation to the superior committee; a late-recorded "
+        "session turns overdue into met",
+    ),
+    ("2023-06-23", "grassroots reports are due"),
+    ("2023-06-30", "the committee's synthesis is due"),
+]
+HELD_BACK_UNTIL = "2023-05-27"  # one branch reports its on-time session only after the period
+
+
+def facts_until(day: str, held_back: str) -> Path:
+    """The facts a committee office would have received by `day` (one branch reports late)."""
+    import csv
+
+    source = OUT / "data" / "facts.csv"
+    path = OUT / "data" / f"facts-{day}.csv"
+    with source.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    late = day < HELD_BACK_UNTIL
+    kept = [r for r in rows if r["date"] <= day and not (late and r["unit"] == held_back)]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(kept)
+    return path
+
+
+def held_back_branch() -> str:
+    """A branch that held its session in time, whose report the demo delays."""
+    import csv
+
+    with (OUT / "data" / "facts.csv").open(encoding="utf-8", newline="") as handle:
+        sessions = [
+            r
+            for r in csv.DictReader(handle)
+            if r["kind"] == "session_held"
+            and "2023-05-01" <= r["date"] <= "2023-05-18"
+            and "-B" in r["unit"]
+        ]
+    return sessions[0]["unit"]
+
+
+@contextmanager
+def prefect_server() -> Iterator[None]:
+    """One local Prefect server for every run (far quicker than a temporary one per run)."""
+    home = (OUT / "prefect").resolve()
+    port = 4299
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    prefect = str(Path(sys.executable).parent / "prefect")
+    console.print(f"[dim]starting a local Prefect server on port {port} …[/]")
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        _wait_healthy(url)
+        os.environ.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
+        yield
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _wait_healthy(url: str, seconds: float = 90) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the local Prefect server did not start")
+
+
+def run_timeline() -> None:
+    """Run the La Gi 2023 plan at the dates that matter, recording facts as they arrive."""
+    held_back = held_back_branch()
+    for day, story in TIMELINE:
+        console.rule(f"[bold]{day}[/] — {story}")
+        campaign("facts", "import", CAMPAIGN, facts_until(day, held_back), quiet=True)
+        campaign("run", CAMPAIGN, "--as-of", day, "--actor", "demo")
+    console.rule("[bold]after the campaign[/]")
+    campaign("escalations", CAMPAIGN, quiet=True)
+    campaign("status", CAMPAIGN)
+    campaign("audit", "verify")
+
+
 def main() -> None:
     """Run the demo and say how long it took."""
     started = time.perf_counter()
     load()
+    with prefect_server():
+        run_timeline()
     console.print(
         f"[bold green]demo done in {time.perf_counter() - started:.0f} s[/]; "
         f"database: {OUT / 'campaign.db'}"

@@ -211,10 +211,16 @@ def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -
     return member_id
 
 
+def fact_transition(kind: str, note: str) -> tuple[Lifecycle, str | None] | None:
+    """The lifecycle and trigger a fact fires (trigger None: it opens a new entity), if any."""
+    if kind == FactKind.screening_step:
+        trigger = SCREENING_TRIGGERS.get(note)
+        return (SCREENING, trigger) if trigger else None
+    return FACT_TRIGGERS.get(FactKind(kind))
+
+
 def _trigger(fact: FactRow) -> tuple[Lifecycle, str | None] | None:
-    if fact.kind is FactKind.screening_step:
-        return SCREENING, SCREENING_TRIGGERS[fact.note]
-    return FACT_TRIGGERS.get(fact.kind)
+    return fact_transition(fact.kind.value, fact.note)
 
 
 @dataclass(frozen=True)

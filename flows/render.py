@@ -47,16 +47,17 @@ def print_run(out: Console, result: RunResult) -> None:
     if not result.notices:
         out.print("no new notices")
         return
-    table = Table(
-        "unit", "step", "late", "members", "document", title="new notices", title_justify="left"
-    )
+    steps: dict[tuple[str, int], list[str]] = {}
     for n in result.notices:
+        steps.setdefault((n.step, n.level), []).append(n.unit)
+    table = Table(
+        "step", "notices", "units", "late members", title="new notices", title_justify="left"
+    )
+    for (step, level), units in sorted(steps.items()):
+        members = sum(n.members for n in result.notices if (n.step, n.level) == (step, level))
+        shown = ", ".join(units[:6]) + (f" … (+{len(units) - 6})" if len(units) > 6 else "")
         table.add_row(
-            f"{n.unit} {n.unit_name}",
-            f"{n.step} (level {n.level})" if n.level else n.step,
-            ", ".join(n.obligations),
-            str(n.members or ""),
-            n.document,
+            f"{step} (level {level})" if level else step, str(len(units)), shown, f"{members:,}"
         )
     out.print(table)
 

@@ -1,0 +1,268 @@
+"""The campaign flow: a reconcile at a date (SPEC §4). Its tasks — deploy plan, hold branch
+sessions, collect reports, screen members, commend exemplars, report upward, and the deadline
+sweep per district — each run in their own transaction, set-based; re-running any of them at
+the same date changes nothing, so a crash is finished by running again."""
+
+import datetime as dt
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.events import emit_event
+from prefect.runtime import flow_run
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows import apply, deploy
+from flows.notices import issue_notices
+from flows.runs import (
+    advance_campaign,
+    begin_run,
+    check_run,
+    close_when_synthesised,
+    finish_run,
+)
+from flows.status import campaign_status
+from flows.sweep import sweep
+from models.calendar import today
+from models.db import get_engine, transaction
+from models.facts import FactKind
+from models.plans import Campaign, get_campaign
+from models.units import Unit, UnitKind
+from models.views import NoticeView, RunResult
+from states.engine import FireContext
+
+
+@contextmanager
+def _campaign(url: str | None, code: str) -> Iterator[tuple[Session, Campaign]]:
+    with transaction(get_engine(url)) as session:
+        yield session, get_campaign(session, code)
+
+
+def _ctx(campaign: Campaign, as_of: dt.date, actor: str) -> FireContext:
+    ladder = campaign.plan_file.escalation
+    return FireContext(
+        actor=actor,
+        as_of=as_of,
+        campaign_id=campaign.id,
+        remind_days_before=ladder.remind_days_before,
+        step_days=ladder.step_days,
+    )
+
+
+@task(name="start-run")
+def start_run(code: str, as_of: dt.date, actor: str, url: str | None) -> tuple[int, int]:
+    """Record the run (refusing a date in the past) and move the campaign's own lifecycle."""
+    with _campaign(url, code) as (session, campaign):
+        started = begin_run(session, code, as_of, actor)
+        advance_campaign(session, campaign, _ctx(campaign, as_of, actor))
+        return started
+
+
+@task(name="deploy-plan")
+def deploy_plan(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
+    """Create every obligation and self-assessment the plan sets (only what is missing), and
+    take in the implementation plans the grassroots organisations issued."""
+    with _campaign(url, code) as (session, campaign):
+        created = deploy.deploy_obligations(session, campaign)
+        deploy.deploy_assessments(session, campaign)
+        apply.stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued)
+        apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
+        return created
+
+
+@task(name="hold-branch-sessions")
+def hold_branch_sessions(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
+    """Take in the thematic sessions and optional activities the units held."""
+    with _campaign(url, code) as (session, campaign):
+        apply.stage_session_evidence(session, campaign, as_of)
+        kinds = [FactKind.session_held, FactKind.activity_held]
+        return apply.mark_applied(session, campaign, as_of, kinds)
+
+
+@task(name="collect-reports")
+def collect_reports(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
+    """Take in the members' self-assessments (leader and regular variants)."""
+    with _campaign(url, code) as (session, campaign):
+        ctx = _ctx(campaign, as_of, actor)
+        moved = apply.apply_lifecycle_facts(session, campaign, apply.ASSESSMENT_KINDS, ctx)
+        apply.stage_member_evidence(session, campaign, as_of)
+        return moved
+
+
+@task(name="screen-members")
+def screen_members(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
+    """Advance the screening cases of weak members."""
+    with _campaign(url, code) as (session, campaign):
+        ctx = _ctx(campaign, as_of, actor)
+        return apply.apply_lifecycle_facts(session, campaign, apply.SCREENING_KINDS, ctx)
+
+
+@task(name="commend-exemplars")
+def commend_exemplars(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
+    """Advance the nominations of exemplary members and organisations."""
+    with _campaign(url, code) as (session, campaign):
+        ctx = _ctx(campaign, as_of, actor)
+        return apply.apply_lifecycle_facts(session, campaign, apply.COMMENDATION_KINDS, ctx)
+
+
+@task(name="report-upward")
+def report_upward(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
+    """Take in the grassroots reports and the committee's synthesis."""
+    with _campaign(url, code) as (session, campaign):
+        apply.stage_unit_evidence(
+            session, campaign, as_of, "report_upward", FactKind.report_submitted
+        )
+        return apply.mark_applied(session, campaign, as_of, [FactKind.report_submitted])
+
+
+@task(name="deadline-sweep")
+def deadline_sweep(
+    code: str, as_of: dt.date, actor: str, url: str | None, path: str, subtree: bool = True
+) -> int:
+    """Judge every obligation of one district (or the committee's own) against the date."""
+    with _campaign(url, code) as (session, campaign):
+        return sweep(session, campaign.id, path, _ctx(campaign, as_of, actor), subtree=subtree)
+
+
+@task(name="escalate")
+def escalate(code: str, as_of: dt.date, actor: str, url: str | None) -> list[NoticeView]:
+    """Issue one notice per unit and ladder step, and announce each as a Prefect event."""
+    with _campaign(url, code) as (session, campaign):
+        owner = session.get_one(Unit, campaign.owner_id)
+        notices = issue_notices(session, campaign, as_of, owner)
+    for notice in notices:
+        emit_event(
+            event=f"campaign.obligation.{ {'reminder': 'reminded'}.get(notice.step, notice.step) }",
+            resource={
+                "prefect.resource.id": f"campaign.{code}.unit.{notice.unit}",
+                "campaign.code": code,
+                "campaign.unit": notice.unit,
+                "campaign.level": str(notice.level),
+            },
+            payload={
+                "as_of": as_of.isoformat(),
+                "obligations": notice.obligations,
+                "members": notice.members,
+                "document": notice.document,
+            },
+        )
+    return notices
+
+
+@task(name="finish-run")
+def finish(
+    code: str,
+    as_of: dt.date,
+    actor: str,
+    url: str | None,
+    run_id: int,
+    first_seq: int,
+    counts: dict[str, int],
+    notices: list[NoticeView],
+) -> RunResult:
+    """Close the campaign if its synthesis is in, record the run and return what it did."""
+    with _campaign(url, code) as (session, campaign):
+        close_when_synthesised(session, campaign, _ctx(campaign, as_of, actor))
+        transitions = finish_run(session, run_id, campaign, first_seq, counts)
+    with _campaign(url, code) as (session, campaign):
+        status = campaign_status(session, code)
+    return RunResult(
+        campaign=code,
+        as_of=as_of,
+        state=status.state,
+        transitions=transitions,
+        facts_applied=counts["facts_applied"],
+        obligations_created=counts["obligations_created"],
+        targets=status.targets,
+        notices=notices,
+    )
+
+
+def _districts(code: str, url: str | None) -> tuple[str, list[str]]:
+    """The owner's path, and the paths the sweep is split by: each district of a province."""
+    with _campaign(url, code) as (session, campaign):
+        owner = session.get_one(Unit, campaign.owner_id)
+        if owner.kind != UnitKind.province.value:
+            return owner.path, [owner.path]
+        query = select(Unit.path).where(Unit.parent_id == owner.id).order_by(Unit.path)
+        return owner.path, list(session.scalars(query))
+
+
+@flow(name="campaign", log_prints=False)
+def campaign_flow(
+    code: str, as_of: dt.date | None = None, actor: str = "system", database_url: str | None = None
+) -> RunResult:
+    """Reconcile campaign `code` at `as_of` (default: today in Asia/Ho_Chi_Minh)."""
+    started = time.perf_counter()
+    day = as_of or today()
+    run_id, first_seq = start_run(code, day, actor, database_url)
+    created = deploy_plan(code, day, actor, database_url)
+    applied = hold_branch_sessions(code, day, actor, database_url)
+    for step in (collect_reports, screen_members, commend_exemplars):
+        step(code, day, actor, database_url)
+    applied += report_upward(code, day, actor, database_url)
+    owner_path, paths = _districts(code, database_url)
+    for path in paths:
+        deadline_sweep(code, day, actor, database_url, path)
+    if paths != [owner_path]:  # the committee's own synthesis sits above its districts
+        deadline_sweep(code, day, actor, database_url, owner_path, subtree=False)
+    notices = escalate(code, day, actor, database_url)
+    counts = {"facts_applied": applied, "obligations_created": created}
+    result = finish(code, day, actor, database_url, run_id, first_seq, counts, notices)
+    result.seconds = time.perf_counter() - started
+    result.flow_run = str(flow_run.get_id() or "") or None
+    _publish(result)
+    get_run_logger().info("%s as of %s: %d transitions", code, day, result.transitions)
+    return result
+
+
+def _publish(result: RunResult) -> None:
+    key = result.campaign.lower().replace("_", "-").replace(".", "-")
+    targets = result.targets.model_dump()
+    create_table_artifact(
+        [{"target": name, **values} for name, values in targets.items()],
+        key=f"{key}-targets",
+        description=f"{result.campaign} as of {result.as_of}",
+    )
+    lines = [
+        f"# {result.campaign} as of {result.as_of:%d/%m/%Y}",
+        "",
+        f"Campaign **{result.state}**, {result.transitions} transitions.",
+        "",
+        "| target | done | eligible | % |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| {n} | {v['done']} | {v['eligible']} | {v['percent']} |" for n, v in targets.items()
+    ]
+    lines += ["", f"## New notices ({len(result.notices)})", ""]
+    lines += [
+        f"- {n.unit} {n.unit_name}: {n.step} level {n.level} — {', '.join(n.obligations)}"
+        + (f", {n.members} members" if n.members else "")
+        for n in result.notices[:200]
+    ]
+    create_markdown_artifact("\n".join(lines), key=f"{key}-summary")
+
+
+@flow(name="daily-campaigns")
+def daily_campaigns(as_of: dt.date | None = None, database_url: str | None = None) -> list[str]:
+    """Run every campaign that is not closed, as of today: what escalates late units daily."""
+    with transaction(get_engine(database_url)) as session:
+        codes = list(
+            session.scalars(
+                select(Campaign.code).where(Campaign.state != "closed").order_by(Campaign.code)
+            )
+        )
+    for code in codes:
+        campaign_flow(code, as_of, "system", database_url)
+    return codes
+
+
+def run_campaign(code: str, as_of: dt.date, *, actor: str, database_url: str) -> RunResult:
+    """Run the campaign flow from the CLI, refusing a bad date before Prefect starts."""
+    with transaction(get_engine(database_url)) as session:
+        check_run(session, code, as_of)
+    return campaign_flow(code, as_of, actor, database_url)
