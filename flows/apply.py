@@ -240,7 +240,9 @@ def stage_session_evidence(session: Session, campaign: Campaign, as_of: dt.date)
     if plan.sessions.per is SessionsPer.branch:
         by_unit: ColumnElement[bool] = Fact.unit_id == Obligation.unit_id
     else:
-        path = select(owner.path).where(owner.id == Obligation.unit_id).scalar_subquery()
+        path = (
+            select(owner.path).where(owner.id == Obligation.unit_id).correlate(Obligation)
+        ).scalar_subquery()
         by_unit = Fact.unit_id.in_(select(held.id).where(held.path.startswith(path)))
     for window in session_windows(plan):
         last = window.end if window.label else as_of

@@ -340,6 +340,8 @@ def main() -> None:
         _fail([f"database: {str(exc).splitlines()[0]}"])
     except OSError as exc:
         _fail([f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")])
+    except Exception as exc:  # a bug of ours: still one line, never a traceback
+        _fail([f"internal error ({type(exc).__name__}: {exc}); please report it"])
 
 
 def _fail(lines: list[str]) -> NoReturn:

@@ -318,10 +318,8 @@ def _refusal(lifecycle: Lifecycle, state: str | None, event: _Event, late: bool)
             f"'{what}' on {event.date:%d/%m/%Y} is dated before facts of the same "
             f"{lifecycle.name} that a run has already applied"
         )
-    return (
-        f"'{what}' is not valid on {event.date:%d/%m/%Y}: the {lifecycle.name} is "
-        f"'{state or 'not opened'}'"
-    )
+    shown = state or (lifecycle.initial if lifecycle is ASSESSMENT else "not opened")
+    return f"'{what}' is not valid on {event.date:%d/%m/%Y}: the {lifecycle.name} is '{shown}'"
 
 
 def _store(

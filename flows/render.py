@@ -7,8 +7,16 @@ from collections.abc import Iterable
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from models.views import AuditView, CampaignStatus, EscalationView, RunResult, Targets
+from models.views import (
+    AuditView,
+    CampaignStatus,
+    EscalationView,
+    ObligationView,
+    RunResult,
+    Targets,
+)
 
 TARGET_LABELS = {
     "members_self_assessed": "members self-assessed",
@@ -91,11 +99,17 @@ def print_status(out: Console, status: CampaignStatus, *, focused: bool) -> None
                     t.branches_with_sessions,
                 )
             ),
-            " ".join(
-                f"[{STATE_STYLES.get(o.state, '')}]{o.kind}:{o.state}[/]" for o in unit.obligations
-            ),
+            _obligations_text(unit.obligations),
         )
     out.print(table)
+
+
+def _obligations_text(obligations: list[ObligationView]) -> Text:
+    parts: list[str | tuple[str, str]] = []
+    for o in obligations:
+        label = f"{o.kind}{'/' + o.window if o.window else ''}:{o.state}"
+        parts += [(label, STATE_STYLES.get(o.state, "")), " "]
+    return Text.assemble(*parts)
 
 
 def print_escalations(out: Console, campaign: str, found: list[EscalationView]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, false, func, select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
@@ -48,11 +48,12 @@ class _Counts:
 
 def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, _Counts]:
     is_done = case((Obligation.state.in_(DONE), 1), else_=0)
+    leader = func.coalesce(Member.leader, false())
     query = (
         select(
             Obligation.unit_id,
             Obligation.kind,
-            func.coalesce(Member.leader, False),
+            leader,
             func.count(),
             func.sum(is_done),
         )
@@ -62,7 +63,7 @@ def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, _Counts]:
             Obligation.kind.in_(("self_assess", "hold_session")),
             Obligation.state != "waived",
         )
-        .group_by(Obligation.unit_id, Obligation.kind, func.coalesce(Member.leader, False))
+        .group_by(Obligation.unit_id, Obligation.kind, leader)
     )
     counts: dict[int, _Counts] = defaultdict(_Counts)
     for unit_id, kind, leader, total, done in session.execute(query):

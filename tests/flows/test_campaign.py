@@ -1,0 +1,208 @@
+"""The 2023 timeline on a small hand-made town, run through the real Prefect flow."""
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from flows.campaign import campaign_flow
+from flows.facts import import_facts
+from flows.status import AuditFilter, audit_trail, campaign_status, open_escalations
+from models.audit import AuditEvent
+from models.db import transaction
+from models.documents import Document
+from models.errors import InputError, OutOfScope
+from models.facts import Fact
+from models.plans import register_plan
+from tests.files import write_csv
+from tests.flows.conftest import plan_for
+
+FACT_HEADER = ["date", "kind", "unit", "member", "note"]
+ON_TIME = [
+    ["2023-02-10", "plan_issued", "G1", "", ""],
+    ["2023-03-10", "session_held", "B1", "", ""],
+    ["2023-03-10", "self_assessment_submitted", "B1", "M1", ""],
+    ["2023-03-10", "self_assessment_submitted", "B1", "M2", ""],
+    ["2023-03-12", "self_assessment_accepted", "B1", "M1", ""],
+    ["2023-03-20", "activity_held", "G1", "", "Giao lưu với đảng viên cao tuổi Đảng"],
+]
+RECORDED_LATE = [
+    ["2023-05-18", "session_held", "B2", "", ""],
+    ["2023-05-18", "self_assessment_submitted", "B2", "M4", ""],
+]
+REPORTS = [
+    ["2023-06-20", "report_submitted", "G1", "", ""],
+    ["2023-06-29", "report_submitted", "TOWN", "", ""],
+]
+
+
+def _facts(engine: Engine, tmp_path: Path, name: str, rows: list[list[str]]) -> None:
+    with transaction(engine) as session:
+        path = write_csv(tmp_path / name, FACT_HEADER, rows)
+        import_facts("T23", path, session=session, actor="tester", today=dt.date(2026, 1, 1))
+
+
+def _run(engine: Engine, day: str) -> Any:
+    url = engine.url.render_as_string(hide_password=False)
+    return campaign_flow("T23", dt.date.fromisoformat(day), "tester", url)
+
+
+def _obligations(engine: Engine) -> dict[tuple[str, str], tuple[str, int]]:
+    with transaction(engine) as session:
+        status = campaign_status(session, "T23")
+        found = {
+            (u.code, o.kind): (o.state, o.escalation_level)
+            for u in status.units
+            for o in u.obligations
+        }
+        for e in open_escalations(session, "T23"):
+            for member in e.members or []:
+                found[(member, e.obligation)] = (e.state, e.level)
+        return found
+
+
+def _targets(engine: Engine) -> dict[str, tuple[int, int, float]]:
+    with transaction(engine) as session:
+        targets = campaign_status(session, "T23").targets.model_dump()
+    return {name: (t["done"], t["eligible"], t["percent"]) for name, t in targets.items()}
+
+
+def _events(engine: Engine) -> int:
+    with transaction(engine) as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def test_the_2023_timeline(town: Engine, tmp_path: Path) -> None:
+    _facts(town, tmp_path, "on-time.csv", ON_TIME)
+    first = _run(town, "2023-02-01")
+    assert first.state == "active" and first.obligations_created == 13
+    assert _targets(town) == {
+        "members_self_assessed": (0, 5, 0.0),
+        "leaders_self_assessed": (0, 2, 0.0),
+        "branches_with_sessions": (0, 3, 0.0),
+    }
+
+    _run(town, "2023-02-16")
+    ob = _obligations(town)
+    assert ob[("G1", "issue_plan")] == ("met", 0)
+    assert ob[("G2", "issue_plan")] == ("overdue", 0)
+
+    _run(town, "2023-05-12")
+    ob = _obligations(town)
+    assert ob[("B1", "hold_session")] == ("met", 0)
+    assert ob[("B2", "hold_session")] == ("reminded", 0)
+    assert ob[("G2", "issue_plan")] == ("escalated", 2)
+    assert _targets(town)["members_self_assessed"] == (2, 5, 40.0)
+    assert _targets(town)["leaders_self_assessed"] == (1, 2, 50.0)
+
+    late = _run(town, "2023-05-20")
+    assert late.state == "reporting"
+    assert {(n.unit, n.step) for n in late.notices} == {("B2", "overdue"), ("G2", "overdue")}
+    with transaction(town) as session:
+        grouped = {(e.unit, e.obligation): e.members for e in open_escalations(session, "T23")}
+    assert grouped[("B2", "self_assess")] == ["M4"]
+    assert grouped[("G2", "self_assess")] == ["M6", "M7"]
+    assert grouped[("G2", "hold_session")] is None
+
+    _facts(town, tmp_path, "late.csv", RECORDED_LATE)
+    week_later = _run(town, "2023-05-27")
+    ob = _obligations(town)
+    assert ob[("B2", "hold_session")] == ("met", 0), "done on 18/05, recorded late: met"
+    assert ob[("G2", "hold_session")] == ("escalated", 1)
+    assert {(n.unit, n.step, n.level) for n in week_later.notices} == {("G2", "escalation", 1)}
+    with transaction(town) as session:
+        b2 = [
+            (e.trigger, e.from_, e.to)
+            for e in audit_trail(session, "T23", AuditFilter(unit="B2"))
+            if e.entity == "obligation"
+        ]
+    assert ("confirm_in_time", "overdue", "met") in b2
+    assert _targets(town)["branches_with_sessions"] == (2, 3, 66.7)
+
+    _facts(town, tmp_path, "reports.csv", REPORTS)
+    _run(town, "2023-06-24")
+    assert _obligations(town)[("G2", "report_upward")] == ("overdue", 0)
+    closing = _run(town, "2023-06-30")
+    assert closing.state == "closed"
+    assert _obligations(town)[("TOWN", "report_upward")] == ("met", 0)
+
+
+def test_a_second_run_at_the_same_date_changes_nothing(town: Engine, tmp_path: Path) -> None:
+    _facts(town, tmp_path, "on-time.csv", ON_TIME)
+    _run(town, "2023-05-20")
+    events = _events(town)
+    with transaction(town) as session:
+        documents = session.scalar(select(func.count()).select_from(Document))
+    again = _run(town, "2023-05-20")
+    assert (again.transitions, again.notices, _events(town)) == (0, [], events)
+    with transaction(town) as session:
+        assert session.scalar(select(func.count()).select_from(Document)) == documents
+    with pytest.raises(OutOfScope, match="would go back in time"):
+        _run(town, "2023-05-19")
+
+
+def test_a_refused_facts_file_leaves_nothing_behind(town: Engine, tmp_path: Path) -> None:
+    rows = [
+        *ON_TIME,
+        ["2023-03-11", "self_assessment_accepted", "B1", "M2", ""],
+        ["2023-03-11", "self_assessment_accepted", "B2", "M4", ""],
+        ["2023-03-11", "session_held", "B1", "M3", ""],
+        ["2022-12-01", "session_held", "B2", "", ""],
+    ]
+    with pytest.raises(InputError) as refused:
+        _facts(town, tmp_path, "bad.csv", rows)
+    lines = refused.value.lines()
+    assert lines == [
+        "bad.csv, row 9, column kind: 'self_assessment_accepted' is not valid on 11/03/2023: "
+        "the assessment is 'pending'",
+        "bad.csv, row 10, column member: 'M3' is exempt and outside the targets",
+        "bad.csv, row 11, column date: 01/12/2022 is before the plan was issued (30/01/2023)",
+    ]
+    with transaction(town) as session:
+        assert session.scalar(select(func.count()).select_from(Fact)) == 0
+    _facts(town, tmp_path, "good.csv", ON_TIME)
+    _facts(town, tmp_path, "good.csv", ON_TIME)
+    with transaction(town) as session:
+        assert session.scalar(select(func.count()).select_from(Fact)) == len(ON_TIME)
+
+
+def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) -> None:
+    with transaction(town) as session:
+        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+    url = town.url.render_as_string(hide_password=False)
+    with transaction(town) as session:
+        path = write_csv(
+            tmp_path / "q.csv",
+            FACT_HEADER,
+            [
+                ["2024-08-01", "session_held", "B1", "", ""],
+                ["2024-07-20", "session_held", "G2", "", ""],
+            ],
+        )
+        import_facts("T24", path, session=session, actor="tester", today=dt.date(2026, 1, 1))
+    campaign_flow("T24", dt.date(2024, 10, 2), "tester", url)
+    with transaction(town) as session:
+        status = campaign_status(session, "T24")
+    sessions = {
+        (u.code, o.window): o.state
+        for u in status.units
+        for o in u.obligations
+        if o.kind == "hold_session"
+    }
+    assert sessions == {
+        ("G1", "2024-Q3"): "met",
+        ("G1", "2024-Q4"): "open",
+        ("G2", "2024-Q3"): "met",
+        ("G2", "2024-Q4"): "open",
+    }
+    dumped = status.model_dump(mode="json")
+    g1 = next(u for u in dumped["units"] if u["code"] == "G1")
+    assert {
+        "kind": "hold_session",
+        "due": "2024-09-30",
+        "state": "met",
+        "escalation_level": 0,
+        "window": "2024-Q3",
+    } in g1["obligations"]
