@@ -8,13 +8,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from flows.prefect_server import local_prefect_server
 from models.db import make_engine, transaction
 from models.members import count_by_status, count_leaders
 from models.units import count_by_kind
@@ -128,48 +127,6 @@ def held_back_branch() -> str:
     return sessions[0]["unit"]
 
 
-@contextmanager
-def prefect_server() -> Iterator[None]:
-    """One local Prefect server for every run (far quicker than a temporary one per run)."""
-    home = (OUT / "prefect").resolve()
-    port = 4299
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_LOGGING_LEVEL": "WARNING",
-    }
-    prefect = str(Path(sys.executable).parent / "prefect")
-    console.print(f"[dim]starting a local Prefect server on port {port} …[/]")
-    server = subprocess.Popen(
-        [prefect, "server", "start", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/api"
-    try:
-        _wait_healthy(url)
-        os.environ.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
-        yield
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
-def _wait_healthy(url: str, seconds: float = 90) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("the local Prefect server did not start")
-
-
 def run_timeline() -> None:
     """Run the La Gi 2023 plan at the dates that matter, recording facts as they arrive."""
     held_back = held_back_branch()
@@ -187,7 +144,8 @@ def main() -> None:
     """Run the demo and say how long it took."""
     started = time.perf_counter()
     load()
-    with prefect_server():
+    with local_prefect_server(OUT / "prefect"):
+        console.print("[dim]a local Prefect server runs the flows (its UI shows the artifacts)[/]")
         run_timeline()
     console.print(
         f"[bold green]demo done in {time.perf_counter() - started:.0f} s[/]; "

@@ -1,0 +1,65 @@
+"""A local Prefect server for a batch of runs: far quicker than the temporary server Prefect
+starts per process when no PREFECT_API_URL is set (FACTS.md: ~2 s a run instead of ~8 s)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def local_prefect_server(home: Path) -> Iterator[str]:
+    """Start `prefect server start` with its state under `home`; yield its API URL, exported
+    as PREFECT_API_URL for this process and its children; stop it afterwards."""
+    home = home.resolve()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    prefect = str(Path(sys.executable).parent / "prefect")
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_HOME")}
+    try:
+        wait_healthy(url)
+        os.environ.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
+        yield url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        server.terminate()
+        server.wait(30)
+
+
+def wait_healthy(url: str, seconds: float = 120) -> None:
+    """Wait until the Prefect API at `url` answers its health check."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the Prefect server at {url} did not become healthy")
