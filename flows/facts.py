@@ -6,9 +6,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from models.errors import InputError, Problem
@@ -22,7 +23,7 @@ from models.facts import (
 )
 from models.files import Sheet, read_sheet
 from models.members import Member, MemberStatus
-from models.plans import Campaign, SessionsPer
+from models.plans import Campaign, PlanFile, SessionsPer
 from models.units import Unit, UnitKind
 from models.validation import problems_of
 from states.lifecycles import (
@@ -74,6 +75,7 @@ class _UnitInfo:
 @dataclass
 class _Context:
     campaign: Campaign
+    plan: PlanFile
     sheet: Sheet
     units: dict[str, _UnitInfo]
     members: dict[str, tuple[int, int, str]]  # code -> (id, unit_id, status)
@@ -125,7 +127,7 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
             select(Member.code, Member.id, Member.unit_id, Member.status)
         )
     }
-    return _Context(campaign, sheet, units, members, today)
+    return _Context(campaign, campaign.plan_file, sheet, units, members, today)
 
 
 def _unique(rows: Iterable[_Pending]) -> list[_Pending]:
@@ -153,7 +155,7 @@ def _parse(context: _Context) -> list[_Pending]:
 
 
 def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
-    plan = context.campaign.plan_file
+    plan = context.plan
     before = len(context.problems)
     if fact.date < plan.issued_on:
         context.bad(
@@ -181,7 +183,7 @@ def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
 
 
 def _check_unit_kind(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> None:
-    plan = context.campaign.plan_file
+    plan = context.plan
     is_owner = unit.id == context.campaign.owner_id
     allowed = {
         FactKind.plan_issued: unit.kind is UnitKind.grassroots,
@@ -328,7 +330,7 @@ def _store(
     if not fresh:
         return
     session.execute(
-        insert(Fact),
+        insert(cast(Table, Fact.__table__)),
         [
             {
                 "campaign_id": campaign.id,

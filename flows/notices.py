@@ -3,7 +3,6 @@ members, issued once (a deterministic key per unit, step and date) and announced
 events by the flow."""
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
@@ -186,11 +185,3 @@ def _view(notice: _Notice, as_of: dt.date) -> NoticeView:
         members=len(notice.members),
         document=notice.key(as_of),
     )
-
-
-def late_by_unit(notices: list[NoticeView]) -> dict[str, int]:
-    """How many notices each step produced: the run's summary line."""
-    counts: dict[str, int] = defaultdict(int)
-    for notice in notices:
-        counts[notice.step] += 1
-    return dict(counts)

@@ -4,6 +4,7 @@ reports), their input schema and the `fact` table. Validation against the lifecy
 
 import datetime as dt
 from enum import StrEnum
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 from models.files import Column
+from models.validation import Required
 
 
 class FactKind(StrEnum):
@@ -81,7 +83,7 @@ class FactRow(BaseModel):
 
     date: dt.date
     kind: FactKind
-    unit: str
+    unit: Required
     member: str = ""
     note: str = ""
 
@@ -93,14 +95,7 @@ class FactRow(BaseModel):
             return dt.date(int(year), int(month), int(day))
         return value
 
-    @field_validator("unit")
-    @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value:
-            raise ValueError("must not be empty")
-        return value
-
-    @property
+    @cached_property
     def key(self) -> str:
         """The fact's identity: the same fact imported twice has the same key."""
         return f"{self.date.isoformat()}|{self.kind.value}|{self.unit}|{self.member}|{self.note}"

@@ -14,7 +14,7 @@ from models.base import Base
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
 from models.units import ImportSummary, Unit
-from models.validation import problems_of
+from models.validation import Required, problems_of
 
 
 class MemberStatus(StrEnum):
@@ -70,19 +70,12 @@ class MemberRow(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    code: str
-    full_name: str
-    unit: str
+    code: Required
+    full_name: Required
+    unit: Required
     leader: bool
     position: str = ""
     status: MemberStatus = MemberStatus.active
-
-    @field_validator("code", "full_name", "unit")
-    @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value:
-            raise ValueError("must not be empty")
-        return value
 
     @field_validator("leader", mode="before")
     @classmethod

@@ -20,9 +20,6 @@ class Settings(BaseSettings):
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="Timezone in which 'today' is judged."
     )
-    chunk_size: int = Field(
-        default=20_000, ge=100, description="Rows per chunk in set-based transitions."
-    )
 
 
 @lru_cache

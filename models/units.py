@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
-from models.validation import problems_of
+from models.validation import Required, problems_of
 
 
 class UnitKind(StrEnum):
@@ -57,17 +57,10 @@ class UnitRow(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    code: str
-    name: str
+    code: Required
+    name: Required
     kind: UnitKind
     parent: str | None = None
-
-    @field_validator("code", "name")
-    @classmethod
-    def _not_empty(cls, value: str) -> str:
-        if not value:
-            raise ValueError("must not be empty")
-        return value
 
     @field_validator("parent", mode="before")
     @classmethod
@@ -88,8 +81,8 @@ class ImportSummary:
 
 @dataclass
 class _Node:
-    code: str
-    name: str
+    code: Required
+    name: Required
     kind: UnitKind
     parent: str | None
     row: int | None  # None: already stored, not in the file

@@ -1,9 +1,21 @@
 """Turning pydantic validation errors of an input row into the operator's problems."""
 
-from pydantic import ValidationError
+from typing import Annotated
+
+from pydantic import AfterValidator, ValidationError
 
 from models.errors import Problem
 from models.files import Sheet
+
+
+def _not_empty(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+# A required cell: present and not blank once stripped.
+Required = Annotated[str, AfterValidator(_not_empty)]
 
 
 def problems_of(sheet: Sheet, row: int, exc: ValidationError) -> list[Problem]:

@@ -145,7 +145,7 @@ def fire_many(
     *,
     ctx: FireContext,
     where: ColumnElement[bool] | None = None,
-    chunk_size: int = 20_000,
+    chunk_size: int = 100_000,
 ) -> int:
     """Fire `trigger` on every entity matching `where` that the machine allows; returns how
     many moved. Runs in chunks by id; each chunk is one UPDATE plus its audit events."""
