@@ -31,7 +31,7 @@ from models.db import get_engine, transaction
 from models.facts import FactKind
 from models.plans import Campaign, get_campaign
 from models.units import Unit, UnitKind
-from models.views import NoticeView, RunResult
+from models.views import CampaignStatus, NoticeView, RunResult
 from states.engine import FireContext
 
 
@@ -169,6 +169,7 @@ def finish(
         transitions = finish_run(session, run_id, campaign, first_seq, counts)
     with _campaign(url, code) as (session, campaign):
         status = campaign_status(session, code)
+    _publish_progress(status)
     return RunResult(
         campaign=code,
         as_of=as_of,
@@ -219,14 +220,35 @@ def campaign_flow(
     return result
 
 
-def _publish(result: RunResult) -> None:
-    key = result.campaign.lower().replace("_", "-").replace(".", "-")
-    targets = result.targets.model_dump()
+def _artifact_key(code: str, what: str) -> str:
+    """Artifact keys allow lowercase letters, digits and dashes only."""
+    cleaned = "".join(c if c.isalnum() else "-" for c in code.lower())
+    return f"{cleaned}-{what}"
+
+
+def _publish_progress(status: CampaignStatus) -> None:
+    """A table artifact of progress by unit, down to the grassroots organisations."""
+    rows = [
+        {
+            "unit": f"{u.code} {u.name}",
+            "kind": u.kind,
+            "self-assessed %": u.targets.members_self_assessed.percent,
+            "leaders %": u.targets.leaders_self_assessed.percent,
+            "sessions %": u.targets.branches_with_sessions.percent,
+            "late": sum(o.state in ("overdue", "escalated") for o in u.obligations),
+        }
+        for u in status.units
+        if u.kind != "branch"
+    ]
     create_table_artifact(
-        [{"target": name, **values} for name, values in targets.items()],
-        key=f"{key}-targets",
-        description=f"{result.campaign} as of {result.as_of}",
+        rows,
+        key=_artifact_key(status.campaign, "progress"),
+        description=f"{status.campaign}: progress by unit as of {status.as_of}",
     )
+
+
+def _publish(result: RunResult) -> None:
+    targets = result.targets.model_dump()
     lines = [
         f"# {result.campaign} as of {result.as_of:%d/%m/%Y}",
         "",
@@ -244,7 +266,7 @@ def _publish(result: RunResult) -> None:
         + (f", {n.members} members" if n.members else "")
         for n in result.notices[:200]
     ]
-    create_markdown_artifact("\n".join(lines), key=f"{key}-summary")
+    create_markdown_artifact("\n".join(lines), key=_artifact_key(result.campaign, "summary"))
 
 
 @flow(name="daily-campaigns")

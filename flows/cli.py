@@ -118,7 +118,7 @@ def members_import(
     Lãnh đạo, quản lý, Chức vụ, Tình trạng. Status: active, exempt, transferred_out."""
     from models.members import import_members
 
-    with transaction(engine_for(database_url)) as session:
+    with transaction(engine_for(database_url)) as session, out.status(f"importing {file.name} …"):
         summary = import_members(file, session=session, on=parse_date(on) if on else today())
     _print_summary("members", summary)
 
@@ -165,7 +165,8 @@ def facts_import(
     the same file twice is harmless."""
     from flows.facts import import_facts
 
-    with transaction(engine_for(database_url)) as session:
+    working = out.status(f"validating {file.name} against the lifecycles …")
+    with transaction(engine_for(database_url)) as session, working:
         summary = import_facts(
             campaign, file, session=session, actor=actor_name(actor), today=today()
         )
@@ -191,7 +192,8 @@ def run_command(
 
     engine = engine_for(database_url)
     day = parse_date(as_of) if as_of else today()
-    result = run_campaign(campaign, day, actor=actor_name(actor), database_url=_url(engine))
+    with out.status(f"running {campaign} as of {day:%d/%m/%Y} (Prefect flow) …"):
+        result = run_campaign(campaign, day, actor=actor_name(actor), database_url=_url(engine))
     print_run(out, result)
 
 

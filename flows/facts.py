@@ -267,26 +267,29 @@ def _replay(session: Session, context: _Context, fresh: list[_Pending]) -> None:
 def _stored_history(
     session: Session, context: _Context, touched: list[_Pending]
 ) -> Iterable[tuple[EntityKey, _Event]]:
-    member_ids = {p.member_id for p in touched if p.member_id is not None}
-    unit_ids = {p.unit_id for p in touched if p.member_id is None}
+    """The stored lifecycle facts of the touched entities (one scan of the campaign's facts,
+    never an IN list as long as the roster)."""
+    wanted = {_entity(p.fact, p.unit_id, p.member_id) for p in touched}
     codes = {info.id: code for code, info in context.units.items()}
     member_codes = {mid: code for code, (mid, _, _) in context.members.items()}
-    query = select(Fact).where(
-        Fact.campaign_id == context.campaign.id,
-        Fact.member_id.in_(member_ids) | (Fact.member_id.is_(None) & Fact.unit_id.in_(unit_ids)),
-    )
-    for stored in session.scalars(query):
-        member = member_codes[stored.member_id] if stored.member_id is not None else ""
-        row = FactRow(
-            date=stored.date,
-            kind=FactKind(stored.kind),
-            unit=codes[stored.unit_id],
-            member=member,
-            note=stored.note,
+    kinds = [k.value for k in (*FACT_TRIGGERS, FactKind.screening_step)]
+    query = select(
+        Fact.date, Fact.kind, Fact.unit_id, Fact.member_id, Fact.note, Fact.applied_on
+    ).where(Fact.campaign_id == context.campaign.id, Fact.kind.in_(kinds))
+    for day, kind, unit_id, member_id, note, applied_on in session.execute(query):
+        found = fact_transition(kind, note)
+        if found is None:
+            continue
+        key = (
+            (found[0].name, "m", member_id)
+            if member_id is not None
+            else (found[0].name, "u", unit_id)
         )
-        if _trigger(row) is not None:
-            event = _Event(row.date, False, row, None, stored.applied_on is not None)
-            yield _entity(row, stored.unit_id, stored.member_id), event
+        if key not in wanted:
+            continue
+        member = member_codes[member_id] if member_id is not None else ""
+        row = FactRow(date=day, kind=FactKind(kind), unit=codes[unit_id], member=member, note=note)
+        yield key, _Event(day, False, row, None, applied_on is not None)
 
 
 def _replay_entity(context: _Context, events: list[_Event]) -> None:

@@ -69,6 +69,16 @@ def _targets(engine: Engine) -> dict[str, tuple[int, int, float]]:
     return {name: (t["done"], t["eligible"], t["percent"]) for name, t in targets.items()}
 
 
+def _artifact(key: str) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
+
+
 def _events(engine: Engine) -> int:
     with transaction(engine) as session:
         return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
@@ -126,6 +136,7 @@ def test_the_2023_timeline(town: Engine, tmp_path: Path) -> None:
     assert _obligations(town)[("G2", "report_upward")] == ("overdue", 0)
     closing = _run(town, "2023-06-30")
     assert closing.state == "closed"
+    assert _artifact("t23-progress") and _artifact("t23-summary")
     assert _obligations(town)[("TOWN", "report_upward")] == ("met", 0)
 
 
@@ -206,3 +217,31 @@ def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) 
         "escalation_level": 0,
         "window": "2024-Q3",
     } in g1["obligations"]
+
+
+def test_facts_are_replayed_on_top_of_what_is_stored(town: Engine, tmp_path: Path) -> None:
+    _facts(town, tmp_path, "first.csv", ON_TIME)
+    _facts(
+        town, tmp_path, "second.csv", [["2023-03-15", "self_assessment_accepted", "B1", "M2", ""]]
+    )
+    with pytest.raises(
+        InputError,
+        match="row 2, column kind: 'self_assessment_accepted' is not "
+        "valid on 15/03/2023: the assessment is 'accepted'",
+    ):
+        _facts(
+            town,
+            tmp_path,
+            "third.csv",
+            [["2023-03-15", "self_assessment_accepted", "B1", "M1", ""]],
+        )
+    _run(town, "2023-04-01")
+    with pytest.raises(
+        InputError, match="dated before facts of the same assessment that a run has already applied"
+    ):
+        _facts(
+            town,
+            tmp_path,
+            "fourth.csv",
+            [["2023-03-11", "self_assessment_returned", "B1", "M1", ""]],
+        )
