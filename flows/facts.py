@@ -6,12 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from pydantic import ValidationError
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.db import bulk_insert
 from models.errors import InputError, Problem
 from models.facts import (
     FACT_COLUMNS,
@@ -327,25 +327,38 @@ def _refusal(lifecycle: Lifecycle, state: str | None, event: _Event, late: bool)
     return f"'{what}' is not valid on {event.date:%d/%m/%Y}: the {lifecycle.name} is '{shown}'"
 
 
+FACT_COLUMNS_STORED = (
+    "campaign_id",
+    "date",
+    "kind",
+    "unit_id",
+    "member_id",
+    "note",
+    "key",
+    "recorded_by",
+    "recorded_on",
+)
+
+
 def _store(
     session: Session, campaign: Campaign, fresh: list[_Pending], actor: str, today: dt.date
 ) -> None:
-    if not fresh:
-        return
-    session.execute(
-        insert(cast(Table, Fact.__table__)),
-        [
-            {
-                "campaign_id": campaign.id,
-                "date": p.fact.date,
-                "kind": p.fact.kind.value,
-                "unit_id": p.unit_id,
-                "member_id": p.member_id,
-                "note": p.fact.note,
-                "key": p.fact.key,
-                "recorded_by": actor,
-                "recorded_on": today,
-            }
+    bulk_insert(
+        session,
+        "fact",
+        FACT_COLUMNS_STORED,
+        (
+            (
+                campaign.id,
+                p.fact.date,
+                p.fact.kind.value,
+                p.unit_id,
+                p.member_id,
+                p.fact.note,
+                p.fact.key,
+                actor,
+                today,
+            )
             for p in fresh
-        ],
+        ),
     )

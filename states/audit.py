@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.audit import GENESIS, AuditEvent, AuditHead
+from models.db import bulk_insert
 from models.errors import AuditBroken
 
 CONTENT = (
@@ -79,20 +80,10 @@ def append_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
 
 
 _COLUMNS = (*CONTENT, "prev_hash", "hash")
-_INSERT = (
-    f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
-)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Hand the rows straight to the driver: the audit append is the engine's hot path."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
-        connection.exec_driver_sql(_INSERT, [tuple(r[c] for c in _COLUMNS) for r in rows])
-        return
-    iso = {day: day.isoformat() for day in {r["at"] for r in rows}}
-    values = [tuple(iso[r[c]] if c == "at" else r[c] for c in _COLUMNS) for r in rows]
-    connection.exec_driver_sql(_INSERT.replace("%s", "?"), values)
+    bulk_insert(session, "audit_event", _COLUMNS, [tuple(r[c] for c in _COLUMNS) for r in rows])
 
 
 def verify_chain(session: Session, *, batch: int = 50_000) -> int:

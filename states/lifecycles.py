@@ -1,5 +1,7 @@
 """Every lifecycle of the engine, and what the machine says of a (state, trigger) pair."""
 
+from functools import lru_cache
+
 from transitions import MachineError
 
 from states.assessment import ASSESSMENT
@@ -10,6 +12,7 @@ from states.obligation import OBLIGATION
 from states.screening import SCREENING
 
 ALL: tuple[Lifecycle, ...] = (CAMPAIGN, OBLIGATION, ASSESSMENT, SCREENING, COMMENDATION)
+BY_NAME = {lifecycle.name: lifecycle for lifecycle in ALL}
 # A screening case is opened by the review and at once moved to "detected" by its first fact.
 OPENING = {SCREENING.name: "detect"}
 
@@ -32,7 +35,16 @@ class _Probe:
 
 
 def next_state(lifecycle: Lifecycle, state: str, trigger: str) -> str | None:
-    """Where `trigger` takes an entity in `state`, for unguarded transitions; None if refused."""
+    """Where `trigger` takes an entity in `state`, for unguarded transitions; None if refused.
+
+    The machine answers; its answer depends on the pair alone, so it is asked once per pair
+    (replaying a roster's facts asks hundreds of thousands of times)."""
+    return _ask_machine(lifecycle.name, state, trigger)
+
+
+@lru_cache(maxsize=4096)
+def _ask_machine(name: str, state: str, trigger: str) -> str | None:
+    lifecycle = BY_NAME[name]
     if trigger not in lifecycle.machine.events:
         return None
     probe = _Probe(state)
