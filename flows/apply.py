@@ -3,17 +3,15 @@ cases and commendations (set-based, in rounds: each entity's first unapplied fac
 second …); the other facts become the evidence that obligations are judged by."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Subquery,
     and_,
     func,
-    insert,
-    literal,
-    or_,
     select,
     update,
 )
@@ -21,7 +19,9 @@ from sqlalchemy.orm import Session, aliased
 
 from flows.deploy import session_windows
 from flows.facts import fact_transition
+from models.db import bulk_insert
 from models.facts import Fact, FactKind
+from models.members import Member
 from models.obligations import Obligation
 from models.plans import Campaign, SessionsPer
 from models.units import Unit
@@ -30,6 +30,8 @@ from states.engine import FireContext, fire_many
 from states.lifecycle import Lifecycle
 from states.lifecycles import OPENING
 
+# Entities per set-based statement: a bounded list of ids (SQLite allows 32,766 parameters).
+CHUNK = 10_000
 ASSESSMENT_KINDS = (
     FactKind.self_assessment_submitted,
     FactKind.self_assessment_accepted,
@@ -52,27 +54,49 @@ def _unapplied(campaign_id: int, as_of: dt.date, kinds: Iterable[str]) -> Column
     )
 
 
-def _ranked(campaign_id: int, as_of: dt.date, kinds: Iterable[str]) -> Subquery:
-    order = func.row_number().over(
-        partition_by=(Fact.member_id, Fact.unit_id), order_by=(Fact.date, Fact.id)
-    )
-    return (
-        select(Fact.id, Fact.kind, Fact.note, Fact.member_id, Fact.unit_id, order.label("rn"))
+@dataclass
+class _Group:
+    """The entities whose n-th pending fact is one (kind, note): by member, or by unit."""
+
+    members: list[int] = field(default_factory=list)
+    units: list[int] = field(default_factory=list)
+
+
+def _rounds(
+    session: Session, campaign_id: int, as_of: dt.date, kinds: list[str]
+) -> dict[tuple[int, str, str], _Group]:
+    """Pending facts grouped by (round, kind, note): round n holds each entity's n-th fact."""
+    query = (
+        select(Fact.kind, Fact.note, Fact.member_id, Fact.unit_id)
         .where(_unapplied(campaign_id, as_of, kinds))
-        .subquery()
+        .order_by(Fact.date, Fact.id)
     )
+    seen: dict[tuple[int | None, int], int] = defaultdict(int)
+    groups: dict[tuple[int, str, str], _Group] = defaultdict(_Group)
+    for kind, note, member_id, unit_id in session.execute(query):
+        entity = (member_id, unit_id if member_id is None else 0)
+        seen[entity] += 1
+        group = groups[(seen[entity], kind, note)]
+        if member_id is not None:
+            group.members.append(member_id)
+        else:
+            group.units.append(unit_id)
+    return groups
 
 
-def _targets(
-    lifecycle: Lifecycle, ranked: Subquery, rn: int, kind: str, note: str
-) -> ColumnElement[bool]:
-    """The entities whose `rn`-th pending fact is this one: by member, or by unit alone."""
+def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _targets(lifecycle: Lifecycle, group: _Group) -> Iterator[ColumnElement[bool]]:
+    """Predicates choosing the group's entities, a bounded list of ids each."""
     table = lifecycle.table
-    chosen = and_(ranked.c.rn == rn, ranked.c.kind == kind, ranked.c.note == note)
-    members = select(ranked.c.member_id).where(chosen, ranked.c.member_id.is_not(None))
-    units = select(ranked.c.unit_id).where(chosen, ranked.c.member_id.is_(None))
-    by_unit = and_(table.c.member_id.is_(None), table.c.unit_id.in_(units))
-    return or_(table.c.member_id.in_(members), by_unit) if "member_id" in table.c else by_unit
+    for chunk in _chunks(group.members):
+        yield table.c.member_id.in_(chunk)
+    for chunk in _chunks(group.units):
+        by_unit = table.c.unit_id.in_(chunk)
+        yield and_(table.c.member_id.is_(None), by_unit) if "member_id" in table.c else by_unit
 
 
 def apply_lifecycle_facts(
@@ -80,18 +104,10 @@ def apply_lifecycle_facts(
 ) -> int:
     """Apply the pending facts of `kinds` dated on or before the run; returns transitions."""
     kinds = list(kinds)
-    ranked = _ranked(campaign.id, ctx.as_of, kinds)
-    rounds = session.scalar(select(func.max(ranked.c.rn))) or 0
+    groups = _rounds(session, campaign.id, ctx.as_of, kinds)
     moved = 0
-    for rn in range(1, rounds + 1):
-        groups = session.execute(
-            select(ranked.c.kind, ranked.c.note)
-            .where(ranked.c.rn == rn)
-            .distinct()
-            .order_by(ranked.c.kind, ranked.c.note)
-        ).all()
-        for kind, note in groups:
-            moved += _apply_group(session, campaign, ranked, rn, kind, note, ctx)
+    for (_, kind, note), group in sorted(groups.items()):
+        moved += _apply_group(session, campaign, group, kind, note, ctx)
     session.execute(
         update(Fact).where(_unapplied(campaign.id, ctx.as_of, kinds)).values(applied_on=ctx.as_of)
     )
@@ -99,71 +115,55 @@ def apply_lifecycle_facts(
 
 
 def _apply_group(
-    session: Session,
-    campaign: Campaign,
-    ranked: Subquery,
-    rn: int,
-    kind: str,
-    note: str,
-    ctx: FireContext,
+    session: Session, campaign: Campaign, group: _Group, kind: str, note: str, ctx: FireContext
 ) -> int:
     found = fact_transition(kind, note)
     if found is None:
         return 0
     lifecycle, trigger = found
     scope = lifecycle.table.c.campaign_id == campaign.id
-    fact_ctx = FireContext(**{**ctx.__dict__, "reason": f"fact {kind} {note}".strip()})
-    if trigger is not None:
-        where = and_(scope, _targets(lifecycle, ranked, rn, kind, note))
-        return fire_many(session, lifecycle, trigger, ctx=fact_ctx, where=where)
-    opened = _open(session, campaign, lifecycle, ranked, rn, kind, fact_ctx)
-    opening = OPENING.get(lifecycle.name)
-    if opening:
-        where = and_(
-            scope,
-            lifecycle.table.c.state == lifecycle.initial,
-            _targets(lifecycle, ranked, rn, kind, note),
-        )
-        opened += fire_many(session, lifecycle, opening, ctx=fact_ctx, where=where)
-    return opened
+    fact_ctx = replace(ctx, reason=f"fact {kind} {note}".strip())
+    moved = 0
+    if trigger is None:
+        moved += _open(session, campaign, lifecycle, group, fact_ctx)
+        trigger = OPENING.get(lifecycle.name)
+        scope = and_(scope, lifecycle.table.c.state == lifecycle.initial)
+    if trigger is None:
+        return moved
+    for chosen in _targets(lifecycle, group):
+        moved += fire_many(session, lifecycle, trigger, ctx=fact_ctx, where=and_(scope, chosen))
+    return moved
 
 
 def _open(
-    session: Session,
-    campaign: Campaign,
-    lifecycle: Lifecycle,
-    ranked: Subquery,
-    rn: int,
-    kind: str,
-    ctx: FireContext,
+    session: Session, campaign: Campaign, lifecycle: Lifecycle, group: _Group, ctx: FireContext
 ) -> int:
     """Open an entity per fact (a screening case, a nomination), audited as `open`."""
     table = lifecycle.table
     last = session.scalar(select(func.max(table.c.id))) or 0
-    source = (
-        select(ranked.c.member_id, ranked.c.unit_id)
-        .where(ranked.c.rn == rn, ranked.c.kind == kind)
-        .subquery()
-    )
-    session.execute(
-        insert(table).from_select(
-            ["campaign_id", "member_id", "unit_id", "state", "since"],
-            select(
-                literal(campaign.id),
-                source.c.member_id,
-                source.c.unit_id,
-                literal(lifecycle.initial),
-                literal(ctx.as_of),
-            ).select_from(source),
+    units = (
+        dict(
+            session.execute(
+                select(Member.id, Member.unit_id).where(Member.id.in_(group.members))
+            ).all()
         )
+        if group.members
+        else {}
     )
-    rows = session.execute(
+    rows: list[tuple[Any, ...]] = [
+        (campaign.id, m, units[m], lifecycle.initial, ctx.as_of) for m in group.members
+    ]
+    rows += [(campaign.id, None, u, lifecycle.initial, ctx.as_of) for u in group.units]
+    bulk_insert(
+        session, table.name, ("campaign_id", "member_id", "unit_id", "state", "since"), rows
+    )
+    opened = session.execute(
         select(table.c.id, table.c.unit_id, table.c.member_id)
         .where(table.c.id > last)
         .order_by(table.c.id)
     ).all()
-    append_events(session, (_opened(lifecycle, campaign, row, ctx) for row in rows))
-    return len(rows)
+    append_events(session, (_opened(lifecycle, campaign, row, ctx) for row in opened))
+    return len(opened)
 
 
 def _opened(lifecycle: Lifecycle, campaign: Campaign, row: Any, ctx: FireContext) -> dict[str, Any]:

@@ -245,3 +245,47 @@ def test_facts_are_replayed_on_top_of_what_is_stored(town: Engine, tmp_path: Pat
             "fourth.csv",
             [["2023-03-11", "self_assessment_returned", "B1", "M1", ""]],
         )
+
+
+def test_screening_and_commendation_follow_their_facts(town: Engine, tmp_path: Path) -> None:
+    from models.casework import Commendation, ScreeningCase
+
+    _facts(
+        town,
+        tmp_path,
+        "cases.csv",
+        [
+            ["2023-03-01", "screening_opened", "B1", "M2", ""],
+            ["2023-03-05", "screening_step", "B1", "M2", "educate"],
+            ["2023-03-09", "screening_step", "B1", "M2", "help"],
+            ["2023-03-20", "screening_step", "B1", "M2", "screen"],
+            ["2023-03-25", "screening_step", "B1", "M2", "removed"],
+            ["2023-03-02", "screening_opened", "G2", "M7", ""],
+            ["2023-03-03", "exemplar_nominated", "B1", "M1", ""],
+            ["2023-03-04", "exemplar_approved", "B1", "M1", ""],
+            ["2023-03-03", "exemplar_nominated", "G1", "", ""],
+        ],
+    )
+    _run(town, "2023-03-10")
+    with transaction(town) as session:
+        cases = dict(session.execute(select(ScreeningCase.member_id, ScreeningCase.state)).all())
+        praise = set(session.execute(select(Commendation.member_id, Commendation.state)).all())
+    assert sorted(cases.values()) == ["detected", "helping"]
+    assert praise == {(None, "nominated"), (1, "approved")}
+    _run(town, "2023-04-01")
+    with transaction(town) as session:
+        states = sorted(session.scalars(select(ScreeningCase.state)))
+        trail = [
+            (e.trigger, e.to)
+            for e in audit_trail(session, "T23", AuditFilter(member="M2"))
+            if e.entity == "screening"
+        ]
+    assert states == ["detected", "removed"]
+    assert trail == [
+        ("open", "reviewing"),
+        ("detect", "detected"),
+        ("educate", "educating"),
+        ("help", "helping"),
+        ("screen", "screening"),
+        ("remove", "removed"),
+    ]
