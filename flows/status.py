@@ -26,9 +26,9 @@ from models.views import (
     Targets,
     UnitStatus,
 )
+from states.obligation import LATE
 
 DONE = ("met", "met_late")
-LATE = ("overdue", "escalated")
 COUNTED = ("members_self_assessed", "leaders_self_assessed", "branches_with_sessions")
 
 
@@ -177,30 +177,21 @@ def _root_path(session: Session, campaign: Campaign, unit: str | None) -> str:
 def open_escalations(session: Session, code: str) -> list[EscalationView]:
     """Every obligation now overdue or escalated; late members grouped under their unit."""
     campaign = get_campaign(session, code)
+    keys = (
+        Unit.code,
+        Unit.name,
+        Obligation.kind,
+        Obligation.due,
+        Obligation.state,
+        Obligation.escalation_level,
+    )
     query = (
         select(
-            Unit.code,
-            Unit.name,
-            Obligation.kind,
-            Obligation.due,
-            Obligation.state,
-            Obligation.escalation_level,
-            func.min(Obligation.since),
-            Obligation.window,
-            func.count(Obligation.member_id),
+            *keys, func.min(Obligation.since), Obligation.window, func.count(Obligation.member_id)
         )
         .join(Unit, Unit.id == Obligation.unit_id)
         .where(Obligation.campaign_id == campaign.id, Obligation.state.in_(LATE))
-        .group_by(
-            Unit.code,
-            Unit.name,
-            Obligation.kind,
-            Obligation.due,
-            Obligation.state,
-            Obligation.escalation_level,
-            Obligation.window,
-            Unit.path,
-        )
+        .group_by(*keys, Obligation.window, Unit.path)
         .order_by(Obligation.escalation_level.desc(), Obligation.due, Unit.path)
     )
     late_members = _late_members(session, campaign.id)
