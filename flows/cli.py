@@ -271,6 +271,24 @@ def audit_command(
         write_audit(out, audit_trail(session, target, where), fmt)
 
 
+@app.command("docs")
+def docs_command(
+    campaign: CampaignCode,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the documents into.")],
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Write every document the campaign issued (notices so far), one folder per unit, with an
+    index."""
+    from flows.documents import write_documents
+
+    with transaction(engine_for(database_url)) as session:
+        written = write_documents(session, campaign, out_dir)
+    out.print(
+        f"{len(written) - 1:,} documents written to {out_dir} (index: {out_dir / 'index.md'})"
+    )
+
+
 def _verify(engine: Engine) -> None:
     from states.audit import verify_chain
 

@@ -138,6 +138,7 @@ def run_timeline() -> None:
     campaign("escalations", CAMPAIGN, quiet=True)
     campaign("status", CAMPAIGN)
     campaign("audit", "verify")
+    campaign("docs", CAMPAIGN, "--out", OUT / "documents")
 
 
 def main() -> None:

@@ -64,6 +64,12 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
     verified = run_cli("audit", "verify", database_url=url)
     assert verified.returncode == 0 and "chain intact" in verified.stdout
 
+    docs = run_cli("docs", "T23", "--out", tmp_path / "docs", database_url=url)
+    assert docs.returncode == 0, docs.stderr
+    notice = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.md").read_text(encoding="utf-8")
+    assert "ĐẢNG CỘNG SẢN VIỆT NAM" in notice and "Phạm Thị Dung (M4)" in notice
+    assert "B2/2023-05-20-overdue-0.md" in (tmp_path / "docs" / "index.md").read_text()
+
     back = run_cli("run", "T23", "--as-of", "2023-05-01", database_url=url)
     assert back.returncode == 1
     assert back.stderr.startswith("error: campaign T23 has already run as of 20/05/2023")
