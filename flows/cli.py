@@ -155,8 +155,9 @@ Format = Annotated[str, typer.Option("--format", help="table or json.")]
 def facts_import(
     campaign: CampaignCode, file: InputFile, database_url: DatabaseUrl = None, actor: Actor = None
 ) -> None:
-    """Record what units reported: date, kind, unit, member, note (Ngày, Loại, Đơn vị,
-    Đảng viên, Ghi chú).
+    """Record what units reported (sessions, self-assessments, screening, nominations, reports).
+
+    Columns: date, kind, unit, member, note (Ngày, Loại, Đơn vị, Đảng viên, Ghi chú).
 
     Kinds: plan_issued, session_held, self_assessment_submitted, self_assessment_accepted,
     self_assessment_returned, screening_opened, screening_step (note: educate, help, screen,
@@ -185,8 +186,10 @@ def run_command(
     database_url: DatabaseUrl = None,
     actor: Actor = None,
 ) -> None:
-    """Run the campaign flow at a date: apply facts, advance the machines, check deadlines,
-    escalate. Running again at the same date changes nothing; an earlier date is refused."""
+    """Run the campaign flow at a date.
+
+    Applies the facts dated on or before it, advances the machines, checks every deadline and
+    escalates. Running again at the same date changes nothing; an earlier date is refused."""
     from flows.campaign import run_campaign
     from flows.render import print_run
 
@@ -278,8 +281,7 @@ def docs_command(
     database_url: DatabaseUrl = None,
     actor: Actor = None,
 ) -> None:
-    """Write every document the campaign issued (notices so far), one folder per unit, with an
-    index."""
+    """Write every document the campaign issued, one folder per unit, with an index."""
     from flows.documents import write_documents
 
     with transaction(engine_for(database_url)) as session:
@@ -317,8 +319,9 @@ def generate_command(
     ] = "province",
     actor: Actor = None,
 ) -> None:
-    """Write a synthetic organisation, roster, plan and facts (units.csv, members.csv,
-    plan.yaml, facts.csv) shaped like a real one."""
+    """Write a synthetic organisation, roster, plan and facts shaped like a real one.
+
+    Files: units.csv, members.csv, plan.yaml, facts.csv."""
     from flows.generate import generate
 
     if shape not in ("province", "town"):
