@@ -7,17 +7,21 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
+from flows import campaign as flow
 from flows.campaign import campaign_flow
 from flows.facts import import_facts
 from flows.status import AuditFilter, audit_trail, campaign_status, open_escalations
 from models.audit import AuditEvent
-from models.db import transaction
+from models.db import make_engine, migrate, transaction
 from models.documents import Document
 from models.errors import InputError, OutOfScope
 from models.facts import Fact
+from models.members import import_members
+from models.obligations import Obligation
 from models.plans import register_plan
-from tests.files import write_csv
-from tests.flows.conftest import plan_for
+from models.units import import_units
+from tests.files import MEMBER_HEADER, UNIT_HEADER, write_csv
+from tests.flows.conftest import MEMBERS, UNITS, plan_for
 
 FACT_HEADER = ["date", "kind", "unit", "member", "note"]
 ON_TIME = [
@@ -289,3 +293,67 @@ def test_screening_and_commendation_follow_their_facts(town: Engine, tmp_path: P
         ("screen", "screening"),
         ("remove", "removed"),
     ]
+
+
+def _end_state(engine: Engine) -> tuple[list[Any], list[Any]]:
+    with transaction(engine) as session:
+        states = sorted(
+            session.execute(
+                select(Obligation.key, Obligation.state, Obligation.escalation_level)
+            ).all()
+        )
+        events = sorted(
+            session.execute(
+                select(
+                    AuditEvent.entity,
+                    AuditEvent.entity_id,
+                    AuditEvent.trigger,
+                    AuditEvent.from_state,
+                    AuditEvent.to_state,
+                    AuditEvent.at,
+                )
+            ).all()
+        )
+    return [tuple(s) for s in states], [tuple(e) for e in events]
+
+
+def test_a_run_cut_short_is_finished_by_running_again(town: Engine, tmp_path: Path) -> None:
+    """A crash between tasks leaves each finished task committed; the re-run completes the
+    job, and no transition is taken twice."""
+    _facts(town, tmp_path, "on-time.csv", ON_TIME)
+    _run(town, "2023-02-01")
+    url = town.url.render_as_string(hide_password=False)
+    day = dt.date(2023, 5, 20)
+    for task in (
+        flow.start_run,
+        flow.deploy_plan,
+        flow.hold_branch_sessions,
+        flow.collect_reports,
+        flow.screen_members,
+        flow.commend_exemplars,
+        flow.report_upward,
+    ):
+        task.fn("T23", day, "tester", url)
+    flow.deadline_sweep.fn("T23", day, "tester", url, "/TOWN/G1/")  # … and the process dies
+    _run(town, "2023-05-20")
+    states, events = _end_state(town)
+    assert len(events) == len(set(events)), "a transition was repeated"
+    control = tmp_path / "control"
+    control.mkdir()
+
+    other = make_engine(f"sqlite:///{control / 'c.db'}")
+
+    migrate(other)
+    with transaction(other) as session:
+        import_units(write_csv(control / "u.csv", UNIT_HEADER, UNITS), session=session)
+        import_members(
+            write_csv(control / "m.csv", MEMBER_HEADER, MEMBERS),
+            session=session,
+            on=dt.date(2023, 1, 30),
+        )
+        register_plan(plan_for(control, "la-gi-2023.yaml", code="T23"), session=session)
+    _facts(other, control, "on-time.csv", ON_TIME)
+    _run(other, "2023-02-01")
+    _run(other, "2023-05-20")
+    assert _end_state(other) == (states, events)
+    other.dispose()
