@@ -287,7 +287,7 @@ def docs_command(
     with transaction(engine_for(database_url)) as session:
         written = write_documents(session, campaign, out_dir)
     out.print(
-        f"{len(written) - 1:,} documents written to {out_dir} (index: {out_dir / 'index.md'})"
+        f"{len(written):,} files written to {out_dir} (index: {out_dir / 'index.md'})"
     )
 
 

@@ -3,13 +3,16 @@ each document as the Markdown the engine stored when it issued it, and an index.
 
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flows.notices import STEP_TITLES
 from models.documents import Document
 from models.plans import get_campaign
 from models.units import Unit
+from templates.render import render_html
 
 
 def write_documents(session: Session, code: str, out: Path) -> list[Path]:
@@ -21,6 +24,7 @@ def write_documents(session: Session, code: str, out: Path) -> list[Path]:
             Document.title,
             Document.issued_on,
             Document.markdown,
+            Document.context,
             Unit.code,
         )
         .outerjoin(Unit, Unit.id == Document.unit_id)
@@ -29,17 +33,84 @@ def write_documents(session: Session, code: str, out: Path) -> list[Path]:
     )
     written: list[Path] = []
     by_unit: dict[str, list[tuple[str, Path]]] = defaultdict(list)
-    for key, title, issued_on, markdown, unit in session.execute(query):
+    for key, title, issued_on, markdown, context, unit in session.execute(query):
         folder = out / (unit or campaign.code)
         folder.mkdir(parents=True, exist_ok=True)
         # notice:UNIT:STEP:LEVEL:DATE → 2023-05-20-overdue-0.md (unique per unit and day)
         step = key.split(":", 2)[-1].rsplit(":", 1)[0].replace(":", "-")
         path = folder / f"{issued_on:%Y-%m-%d}-{step}.md"
         path.write_text(markdown, encoding="utf-8")
-        written.append(path)
+        html = path.with_suffix(".html")
+        html.write_text(_notice_html(title, context), encoding="utf-8")
+        written += [path, html]
         by_unit[unit or campaign.code].append((f"{issued_on:%d/%m/%Y} — {title}", path))
+    plan = campaign.plan_file
+    owner = session.get_one(Unit, campaign.owner_id)
+    for leader in (True, False):
+        path = _form(out, plan.title, plan.place, plan.issued_on.isoformat(), owner.name, leader)
+        written.append(path)
+        by_unit["bieu-mau"].append((f"Bản tự soi rọi, tự nhận xét ({_VARIANT[leader]})", path))
     written.append(_index(out, campaign.code, campaign.title, by_unit))
     return written
+
+
+def _notice_html(title: str, context: dict[str, Any]) -> str:
+    """A stored notice as a print-ready party document (A4)."""
+    heading = STEP_TITLES.get(context["step"], title.split(" — ")[0])
+    return render_html(
+        "notice.html.j2",
+        {
+            **context,
+            "title": title,
+            "heading": heading,
+            "subject": f"V/v thực hiện đợt sinh hoạt chính trị “{context['campaign']['title']}”",
+            "number": "…-CV",
+            "place": context["campaign"]["place"],
+            "recipients": [context["recipient"], *context["copied"]],
+        },
+    )
+
+
+_VARIANT = {True: "đảng viên giữ chức vụ lãnh đạo, quản lý", False: "đảng viên"}
+# The sections each variant of the self-assessment holds, as the seed plans word them.
+_SECTIONS = {
+    True: [
+        "Kết quả thực hiện lời tuyên thệ trước cờ Đảng",
+        "Kết quả thực hiện lời hứa khi được đề bạt, bổ nhiệm, ứng cử Đại biểu Hội đồng nhân dân",
+        "Hành trình tự soi, tự sửa của bản thân",
+        "Giải pháp phát huy hiệu quả năng lực lãnh đạo, quản lý, đáp ứng yêu cầu nhiệm vụ",
+    ],
+    False: [
+        "Kết quả rèn luyện, phấn đấu, thực hiện lời thề",
+        "Hành trình tự soi, tự sửa của bản thân",
+        "Giải pháp khắc phục hạn chế, khuyết điểm, hoàn thành tốt hơn nhiệm vụ được giao",
+    ],
+}
+
+
+def _form(out: Path, theme: str, place: str, issued_on: str, issuer: str, leader: bool) -> Path:
+    folder = out / "bieu-mau"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ("tu-soi-roi-lanh-dao.html" if leader else "tu-soi-roi-dang-vien.html")
+    path.write_text(
+        render_html(
+            "self_assessment.html.j2",
+            {
+                "title": f"Bản tự soi rọi — {_VARIANT[leader]}",
+                "issuer": {"name": issuer},
+                "number": "…",
+                "place": place,
+                "issued_on": issued_on,
+                "heading": "Bản tự soi rọi, tự nhận xét",
+                "subject": f"Đợt sinh hoạt chính trị “{theme}” ({_VARIANT[leader]})",
+                "leader": leader,
+                "sections": _SECTIONS[leader],
+                "recipients": ["Chi bộ"],
+            },
+        ),
+        encoding="utf-8",
+    )
+    return path
 
 
 def _index(out: Path, code: str, title: str, by_unit: dict[str, list[tuple[str, Path]]]) -> Path:

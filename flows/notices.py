@@ -21,6 +21,7 @@ STEPS = {
     "overdue": ("overdue", "Công văn đôn đốc (quá hạn)"),
     "escalated": ("escalation", "Công văn đôn đốc (báo cáo cấp trên)"),
 }
+STEP_TITLES = dict(STEPS.values())
 KIND_NAMES = {
     "issue_plan": "Ban hành kế hoạch thực hiện",
     "hold_session": "Tổ chức sinh hoạt chuyên đề",

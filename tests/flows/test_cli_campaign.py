@@ -69,6 +69,10 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
     notice = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.md").read_text(encoding="utf-8")
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in notice and "Phạm Thị Dung (M4)" in notice
     assert "B2/2023-05-20-overdue-0.md" in (tmp_path / "docs" / "index.md").read_text()
+    html = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.html").read_text(encoding="utf-8")
+    assert "@page { size: A4" in html and "Nơi nhận" in html and "Phạm Thị Dung" in html
+    form = tmp_path / "docs" / "bieu-mau" / "tu-soi-roi-lanh-dao.html"
+    assert "Hội đồng nhân dân" in form.read_text(encoding="utf-8")
 
     back = run_cli("run", "T23", "--as-of", "2023-05-01", database_url=url)
     assert back.returncode == 1
