@@ -286,9 +286,7 @@ def docs_command(
 
     with transaction(engine_for(database_url)) as session:
         written = write_documents(session, campaign, out_dir)
-    out.print(
-        f"{len(written):,} files written to {out_dir} (index: {out_dir / 'index.md'})"
-    )
+    out.print(f"{len(written):,} files written to {out_dir} (index: {out_dir / 'index.md'})")
 
 
 def _verify(engine: Engine) -> None:
