@@ -23,7 +23,7 @@ from models.facts import (
 )
 from models.files import Sheet, read_sheet
 from models.members import Member, MemberStatus
-from models.plans import Campaign, PlanFile, SessionsPer
+from models.plans import Campaign, PlanFile, SessionsPer, get_campaign
 from models.units import Unit, UnitKind
 from models.validation import problems_of
 from states.lifecycles import (
@@ -98,8 +98,6 @@ def import_facts(
     code: str, path: Path, *, session: Session, actor: str, today: dt.date
 ) -> FactsSummary:
     """Record the facts of `path` for campaign `code`; refuse the whole file on any bad row."""
-    from models.plans import get_campaign
-
     campaign = get_campaign(session, code)
     sheet = read_sheet(path, FACT_COLUMNS)
     context = _context(session, campaign, sheet, today)
