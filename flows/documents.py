@@ -9,9 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.notices import STEP_TITLES
+from flows.status import campaign_status
+from models.casework import Commendation
 from models.documents import Document
-from models.plans import get_campaign
+from models.members import Member
+from models.plans import Campaign, get_campaign
 from models.units import Unit
+from models.views import Targets, UnitStatus
 from templates.render import render_html
 
 
@@ -50,8 +54,141 @@ def write_documents(session: Session, code: str, out: Path) -> list[Path]:
         path = _form(out, plan.title, plan.place, plan.issued_on.isoformat(), owner.name, leader)
         written.append(path)
         by_unit["bieu-mau"].append((f"Bản tự soi rọi, tự nhận xét ({_VARIANT[leader]})", path))
+    written += _reports(session, campaign, owner, out, by_unit)
     written.append(_index(out, campaign.code, campaign.title, by_unit))
     return written
+
+
+TARGET_LABELS = {
+    "members_self_assessed": "Đảng viên tự soi rọi, tự nhận xét",
+    "leaders_self_assessed": "Đảng viên lãnh đạo, quản lý tự soi rọi, tự nhận xét",
+    "branches_with_sessions": "Chi bộ tổ chức sinh hoạt chuyên đề",
+}
+
+
+def _targets_view(targets: Targets) -> list[dict[str, Any]]:
+    data = targets.model_dump()
+    return [{"label": label, **data[name]} for name, label in TARGET_LABELS.items()]
+
+
+def _chart(units: list[UnitStatus]) -> dict[str, Any]:
+    """An inline SVG bar chart of each unit's completion, computed here, drawn by the page."""
+    left, scale = 230, 3.0
+    bars = [
+        {
+            "label": f"{u.code} {u.name}"[:38],
+            "y": 6 + 20 * i,
+            "width": round(scale * u.targets.members_self_assessed.percent, 1),
+            "percent": u.targets.members_self_assessed.percent,
+            "colour": "#2e7d32" if u.targets.members_self_assessed.percent >= 100 else "#c62828",
+        }
+        for i, u in enumerate(units)
+    ]
+    return {
+        "left": left,
+        "width": left + 100 * scale + 60,
+        "height": 12 + 20 * len(units),
+        "bars": bars,
+    }
+
+
+def _reports(
+    session: Session,
+    campaign: Campaign,
+    owner: Unit,
+    out: Path,
+    by_unit: dict[str, list[tuple[str, Path]]],
+) -> list[Path]:
+    """Each grassroots organisation's result report, the committee's synthesis with its chart,
+    and the commendation list; every figure read from `campaign_status`."""
+    status = campaign_status(session, campaign.code)
+    plan = campaign.plan_file
+    day = (status.as_of or plan.issued_on).isoformat()
+    common = {
+        "theme": plan.title,
+        "plan_number": plan.number or "",
+        "place": plan.place,
+        "issued_on": day,
+        "period_start": plan.period.start.isoformat(),
+        "period_end": plan.period.end.isoformat(),
+        "number": "…-BC",
+    }
+    grassroots = [u for u in status.units if u.kind == "grassroots"]
+    written = []
+    for unit in grassroots:
+        late = [
+            f"{o.kind} (hạn {o.due:%d/%m/%Y}): {o.state}"
+            for o in unit.obligations
+            if o.state in ("overdue", "escalated")
+        ]
+        path = _write(
+            out / unit.code / "bao-cao-ket-qua.html",
+            "report.html.j2",
+            {
+                **common,
+                "title": f"Báo cáo kết quả — {unit.name}",
+                "issuer": {"name": unit.name},
+                "unit_name": unit.name,
+                "heading": "Báo cáo kết quả đợt sinh hoạt chính trị",
+                "subject": None,
+                "targets": _targets_view(unit.targets),
+                "chart": None,
+                "late": late,
+                "recipients": [owner.name],
+            },
+        )
+        by_unit[unit.code].append(("Báo cáo kết quả", path))
+        written.append(path)
+    synthesis = _write(
+        out / owner.code / "bao-cao-tong-hop.html",
+        "report.html.j2",
+        {
+            **common,
+            "title": f"Báo cáo tổng hợp — {owner.name}",
+            "issuer": {"name": owner.name},
+            "unit_name": owner.name,
+            "heading": "Báo cáo tổng hợp kết quả đợt sinh hoạt chính trị",
+            "subject": None,
+            "targets": _targets_view(status.targets),
+            "chart": _chart(grassroots),
+            "late": [],
+            "recipients": ["Ban Thường vụ", "Ban Tuyên giáo cấp trên"],
+        },
+    )
+    by_unit[owner.code].append(("Báo cáo tổng hợp", synthesis))
+    praise = _write(
+        out / owner.code / "danh-sach-bieu-duong.html",
+        "commendations.html.j2",
+        {
+            **common,
+            "title": "Danh sách biểu dương",
+            "issuer": {"name": owner.name},
+            "heading": "Danh sách biểu dương, khen thưởng",
+            "subject": None,
+            "rows": _commended(session, campaign.id),
+            "recipients": ["Các chi, đảng bộ trực thuộc"],
+        },
+    )
+    by_unit[owner.code].append(("Danh sách biểu dương, khen thưởng", praise))
+    return [*written, synthesis, praise]
+
+
+def _commended(session: Session, campaign_id: int) -> list[dict[str, str]]:
+    query = (
+        select(Member.full_name, Unit.name)
+        .select_from(Commendation)
+        .join(Unit, Unit.id == Commendation.unit_id)
+        .outerjoin(Member, Member.id == Commendation.member_id)
+        .where(Commendation.campaign_id == campaign_id, Commendation.state == "approved")
+        .order_by(Unit.path, Member.full_name)
+    )
+    return [{"name": member or unit, "unit": unit} for member, unit in session.execute(query)]
+
+
+def _write(path: Path, template: str, context: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(template, context), encoding="utf-8")
+    return path
 
 
 def _notice_html(title: str, context: dict[str, Any]) -> str:

@@ -71,6 +71,10 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
     assert "B2/2023-05-20-overdue-0.md" in (tmp_path / "docs" / "index.md").read_text()
     html = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.html").read_text(encoding="utf-8")
     assert "@page { size: A4" in html and "Nơi nhận" in html and "Phạm Thị Dung" in html
+    synthesis = (tmp_path / "docs" / "TOWN" / "bao-cao-tong-hop.html").read_text(encoding="utf-8")
+    members = status["targets"]["members_self_assessed"]
+    assert f"<td>{members['done']}</td><td>{members['eligible']}</td><td>40,0%</td>" in synthesis
+    assert "<svg" in synthesis and "G2 Chi bộ Trường THCS Nguyễn Du" in synthesis
     form = tmp_path / "docs" / "bieu-mau" / "tu-soi-roi-lanh-dao.html"
     assert "Hội đồng nhân dân" in form.read_text(encoding="utf-8")
 
