@@ -1,0 +1,83 @@
+"""Documents a party office can print: rendered from the record, printed to PDF by headless
+Chromium (Debian's `chromium`, which `.ci/run` installs), checked for A4 and an intact Vietnamese
+text layer."""
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from flows.campaign import campaign_flow
+from flows.documents import write_documents
+from flows.facts import import_facts
+from models.db import transaction
+from tests.files import write_csv
+from tests.flows.test_campaign import FACT_HEADER, ON_TIME
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-pdf-header-footer",
+]
+# document → (pages, phrases its text layer must hold intact)
+DOCUMENTS = {
+    "B2/2023-05-20-overdue-0.html": (1, ["CÔNG VĂN ĐÔN ĐỐC", "Phạm Thị Dung"]),
+    "bieu-mau/tu-soi-roi-lanh-dao.html": (2, ["BẢN TỰ SOI RỌI", "Hội đồng nhân dân"]),
+    "bieu-mau/tu-soi-roi-dang-vien.html": (1, ["BẢN TỰ SOI RỌI", "khắc phục hạn chế"]),
+    "G1/bao-cao-ket-qua.html": (1, ["BÁO CÁO KẾT QUẢ", "Đảng viên tự soi rọi"]),
+    "TOWN/bao-cao-tong-hop.html": (1, ["BÁO CÁO TỔNG HỢP", "Chi bộ Trường THCS Nguyễn Du"]),
+    "TOWN/danh-sach-bieu-duong.html": (1, ["DANH SÁCH BIỂU DƯƠNG", "Nơi nhận"]),
+}
+
+
+@pytest.fixture
+def documents(town: Engine, tmp_path: Path) -> Path:
+    """The test town's documents after the 20/05/2023 run."""
+    with transaction(town) as session:
+        path = write_csv(tmp_path / "facts.csv", FACT_HEADER, ON_TIME)
+        import_facts("T23", path, session=session, actor="t", today=dt.date(2026, 1, 1))
+    campaign_flow("T23", dt.date(2023, 5, 20), "t", town.url.render_as_string(hide_password=False))
+    with transaction(town) as session:
+        write_documents(session, "T23", tmp_path / "docs")
+    return tmp_path / "docs"
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    assert found, f"`{name}` is missing: apt-get install chromium poppler-utils (.ci/run does)"
+    return found
+
+
+def test_every_document_type_prints_to_a4_with_its_text(documents: Path, tmp_path: Path) -> None:
+    chromium, pdfinfo, pdftotext = _tool("chromium"), _tool("pdfinfo"), _tool("pdftotext")
+    for name, (pages, expected) in DOCUMENTS.items():
+        pdf = tmp_path / (name.replace("/", "_") + ".pdf")
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'profile'}",
+                f"--print-to-pdf={pdf}",
+                (documents / name).as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        info = subprocess.run([pdfinfo, str(pdf)], check=True, capture_output=True, text=True)
+        assert "(A4)" in info.stdout, (name, info.stdout)
+        assert re.search(rf"^Pages:\s+{pages}$", info.stdout, re.MULTILINE), (name, info.stdout)
+        text = subprocess.run(
+            [pdftotext, str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        for phrase in ["ĐẢNG CỘNG SẢN VIỆT NAM", *expected]:
+            assert phrase in " ".join(text.split()), (name, phrase)
