@@ -13,9 +13,9 @@ from flows.status import campaign_status
 from models.casework import Commendation
 from models.documents import Document
 from models.members import Member
-from models.plans import Campaign, get_campaign
+from models.plans import Campaign, PlanFile, get_campaign
 from models.units import Unit
-from models.views import Targets, UnitStatus
+from models.views import CampaignStatus, Targets, UnitStatus
 from templates.render import render_html
 
 
@@ -114,7 +114,7 @@ def _reports(
         "number": "…-BC",
     }
     grassroots = [u for u in status.units if u.kind == "grassroots"]
-    written = []
+    written = [_plan_for(out, common, plan, owner, status, unit, by_unit) for unit in grassroots]
     for unit in grassroots:
         late = [
             f"{o.kind} (hạn {o.due:%d/%m/%Y}): {o.state}"
@@ -171,6 +171,46 @@ def _reports(
     )
     by_unit[owner.code].append(("Danh sách biểu dương, khen thưởng", praise))
     return [*written, synthesis, praise]
+
+
+def _plan_for(
+    out: Path,
+    common: dict[str, Any],
+    plan: PlanFile,
+    owner: Unit,
+    status: CampaignStatus,
+    unit: UnitStatus,
+    by_unit: dict[str, list[tuple[str, Path]]],
+) -> Path:
+    """The committee's plan as sent to one grassroots organisation, with its own figures."""
+    rule = plan.sessions
+    cadence = "mỗi quý" if rule.cadence.value == "quarter" else "trong thời gian của đợt"
+    path = _write(
+        out / unit.code / "ke-hoach-thuc-hien.html",
+        "plan.html.j2",
+        {
+            **common,
+            "title": f"Kế hoạch — {unit.name}",
+            "issuer": {"name": owner.name},
+            "heading": "Kế hoạch tổ chức đợt sinh hoạt chính trị",
+            "subject": f"Gửi {unit.name}",
+            "number": plan.number or "…-KH",
+            "place": plan.place,
+            "issued_on": plan.issued_on.isoformat(),
+            "owner_name": owner.name,
+            "unit_name": unit.name,
+            "members": unit.targets.members_self_assessed.eligible,
+            "leaders": unit.targets.leaders_self_assessed.eligible,
+            "sessions_rule": f"tối thiểu {rule.minimum} buổi {cadence}",
+            "implementation_plan_due": plan.implementation_plan_due.isoformat(),
+            "self_assessment_due": (plan.self_assessment_due or plan.period.end).isoformat(),
+            "grassroots_due": plan.reports.grassroots_due.isoformat(),
+            "branches": [u.name for u in status.units if u.parent == unit.code],
+            "recipients": [unit.name],
+        },
+    )
+    by_unit[unit.code].append(("Kế hoạch tổ chức đợt sinh hoạt chính trị", path))
+    return path
 
 
 def _commended(session: Session, campaign_id: int) -> list[dict[str, str]]:

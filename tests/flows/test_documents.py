@@ -3,6 +3,7 @@ Chromium (Debian's `chromium`, which `.ci/run` installs), checked for A4 and an 
 text layer."""
 
 import datetime as dt
+import os
 import re
 import shutil
 import subprocess
@@ -36,6 +37,7 @@ DOCUMENTS = {
     "G1/bao-cao-ket-qua.html": (1, ["BÁO CÁO KẾT QUẢ", "Đảng viên tự soi rọi"]),
     "TOWN/bao-cao-tong-hop.html": (1, ["BÁO CÁO TỔNG HỢP", "Chi bộ Trường THCS Nguyễn Du"]),
     "TOWN/danh-sach-bieu-duong.html": (1, ["DANH SÁCH BIỂU DƯƠNG", "Nơi nhận"]),
+    "G1/ke-hoach-thuc-hien.html": (2, ["KẾ HOẠCH TỔ CHỨC", "Chi bộ khu phố 2", "23/06/2023"]),
 }
 
 
@@ -81,3 +83,25 @@ def test_every_document_type_prints_to_a4_with_its_text(documents: Path, tmp_pat
         ).stdout
         for phrase in ["ĐẢNG CỘNG SẢN VIỆT NAM", *expected]:
             assert phrase in " ".join(text.split()), (name, phrase)
+
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+GOLDEN_FILES = [
+    "B2/2023-05-20-overdue-0.html",
+    "B2/2023-05-20-overdue-0.md",
+    "G1/bao-cao-ket-qua.html",
+    "TOWN/bao-cao-tong-hop.html",
+    "G1/ke-hoach-thuc-hien.html",
+    "bieu-mau/tu-soi-roi-dang-vien.html",
+]
+
+
+def test_documents_match_their_golden_files(documents: Path) -> None:
+    """Byte-for-byte; after a deliberate change run with UPDATE_GOLDEN=1 and review the diff."""
+    for name in GOLDEN_FILES:
+        golden = GOLDEN / name.replace("/", "__")
+        produced = (documents / name).read_text(encoding="utf-8")
+        if os.environ.get("UPDATE_GOLDEN") == "1":
+            golden.parent.mkdir(exist_ok=True)
+            golden.write_text(produced, encoding="utf-8")
+        assert produced == golden.read_text(encoding="utf-8"), name
