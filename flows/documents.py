@@ -16,7 +16,7 @@ from models.members import Member
 from models.plans import Campaign, PlanFile, get_campaign
 from models.units import Unit
 from models.views import CampaignStatus, Targets, UnitStatus
-from templates.render import render_html
+from templates.render import render_html, render_markdown
 
 
 def write_documents(session: Session, code: str, out: Path) -> list[Path]:
@@ -73,10 +73,10 @@ def _targets_view(targets: Targets) -> list[dict[str, Any]]:
 
 def _chart(units: list[UnitStatus]) -> dict[str, Any]:
     """An inline SVG bar chart of each unit's completion, computed here, drawn by the page."""
-    left, scale = 230, 3.0
+    left, scale = 290, 2.5
     bars = [
         {
-            "label": f"{u.code} {u.name}"[:38],
+            "label": f"{u.code} {u.name}"[:52],
             "y": 6 + 20 * i,
             "width": round(scale * u.targets.members_self_assessed.percent, 1),
             "percent": u.targets.members_self_assessed.percent,
@@ -106,7 +106,7 @@ def _reports(
     day = (status.as_of or plan.issued_on).isoformat()
     common = {
         "theme": plan.title,
-        "plan_number": plan.number or "",
+        "plan_number": f"số {plan.number}" if plan.number else f"ngày {plan.issued_on:%d/%m/%Y}",
         "place": plan.place,
         "issued_on": day,
         "period_start": plan.period.start.isoformat(),
@@ -226,8 +226,11 @@ def _commended(session: Session, campaign_id: int) -> list[dict[str, str]]:
 
 
 def _write(path: Path, template: str, context: dict[str, Any]) -> Path:
+    """Write a document as print-ready HTML, and as Markdown beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(template, context), encoding="utf-8")
+    markdown = template.replace(".html.j2", ".md.j2")
+    path.with_suffix(".md").write_text(render_markdown(markdown, context), encoding="utf-8")
     return path
 
 
@@ -266,28 +269,23 @@ _SECTIONS = {
 
 
 def _form(out: Path, theme: str, place: str, issued_on: str, issuer: str, leader: bool) -> Path:
-    folder = out / "bieu-mau"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / ("tu-soi-roi-lanh-dao.html" if leader else "tu-soi-roi-dang-vien.html")
-    path.write_text(
-        render_html(
-            "self_assessment.html.j2",
-            {
-                "title": f"Bản tự soi rọi — {_VARIANT[leader]}",
-                "issuer": {"name": issuer},
-                "number": "…",
-                "place": place,
-                "issued_on": issued_on,
-                "heading": "Bản tự soi rọi, tự nhận xét",
-                "subject": f"Đợt sinh hoạt chính trị “{theme}” ({_VARIANT[leader]})",
-                "leader": leader,
-                "sections": _SECTIONS[leader],
-                "recipients": ["Chi bộ"],
-            },
-        ),
-        encoding="utf-8",
+    name = "tu-soi-roi-lanh-dao.html" if leader else "tu-soi-roi-dang-vien.html"
+    return _write(
+        out / "bieu-mau" / name,
+        "self_assessment.html.j2",
+        {
+            "title": f"Bản tự soi rọi — {_VARIANT[leader]}",
+            "issuer": {"name": issuer},
+            "number": "…",
+            "place": place,
+            "issued_on": issued_on,
+            "heading": "Bản tự soi rọi, tự nhận xét",
+            "subject": f"Đợt sinh hoạt chính trị “{theme}” ({_VARIANT[leader]})",
+            "leader": leader,
+            "sections": _SECTIONS[leader],
+            "recipients": ["Chi bộ"],
+        },
     )
-    return path
 
 
 def _index(out: Path, code: str, title: str, by_unit: dict[str, list[tuple[str, Path]]]) -> Path:
