@@ -286,7 +286,10 @@ def docs_command(
 
     with transaction(engine_for(database_url)) as session:
         written = write_documents(session, campaign, out_dir)
-    out.print(f"{len(written):,} files written to {out_dir} (index: {out_dir / 'index.md'})")
+    out.print(
+        f"{len(written):,} documents written to {out_dir}, each as HTML and Markdown "
+        f"(index: {out_dir / 'index.md'})"
+    )
 
 
 def _verify(engine: Engine) -> None:

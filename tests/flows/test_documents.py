@@ -10,12 +10,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from flows.campaign import campaign_flow
 from flows.documents import write_documents
 from flows.facts import import_facts
+from flows.generate import generate
 from models.db import transaction
+from models.members import import_members
+from models.plans import register_plan
+from models.units import Unit, import_units
 from tests.files import write_csv
 from tests.flows.test_campaign import FACT_HEADER, ON_TIME
 
@@ -105,3 +109,25 @@ def test_documents_match_their_golden_files(documents: Path) -> None:
             golden.parent.mkdir(exist_ok=True)
             golden.write_text(produced, encoding="utf-8")
         assert produced == golden.read_text(encoding="utf-8"), name
+
+
+def test_every_template_renders_for_a_generated_town(engine: Engine, tmp_path: Path) -> None:
+    """The demo's kind of campaign: a generated town run through the timeline's key dates."""
+    files = generate(400, tmp_path / "data", shape="town", seed=5, plan_code="DEMO")
+    with transaction(engine) as session:
+        import_units(files.units, session=session)
+        import_members(files.members, session=session, on=dt.date(2023, 1, 30))
+        register_plan(files.plan, session=session)
+        import_facts("DEMO", files.facts, session=session, actor="t", today=dt.date(2026, 1, 1))
+    url = engine.url.render_as_string(hide_password=False)
+    for day in ("2023-02-16", "2023-05-20", "2023-06-30"):
+        campaign_flow("DEMO", dt.date.fromisoformat(day), "t", url)
+    with transaction(engine) as session:
+        write_documents(session, "DEMO", tmp_path / "docs")
+        grassroots = session.scalars(select(Unit.code).where(Unit.kind == "grassroots")).all()
+    names = {p.relative_to(tmp_path / "docs").as_posix() for p in (tmp_path / "docs").rglob("*")}
+    for code in grassroots:
+        for document in ("ke-hoach-thuc-hien", "bao-cao-ket-qua"):
+            assert {f"{code}/{document}.html", f"{code}/{document}.md"} <= names
+    assert {"LAGI/bao-cao-tong-hop.html", "LAGI/danh-sach-bieu-duong.md", "index.md"} <= names
+    assert any("-overdue-" in name for name in names)
