@@ -46,7 +46,7 @@ def write_documents(session: Session, code: str, out: Path) -> list[Path]:
         path.write_text(markdown, encoding="utf-8")
         html = path.with_suffix(".html")
         html.write_text(_notice_html(title, context), encoding="utf-8")
-        written += [path, html]
+        written.append(html)
         by_unit[unit or campaign.code].append((f"{issued_on:%d/%m/%Y} — {title}", path))
     plan = campaign.plan_file
     owner = session.get_one(Unit, campaign.owner_id)

@@ -50,15 +50,20 @@ def plan_for(tmp_path: Path, source: str, **changes: object) -> Path:
     return path
 
 
-@pytest.fixture
-def town(engine: Engine, tmp_path: Path) -> Engine:
-    """The test town loaded, with the La Gi 2023 plan registered for it as campaign T23."""
+def load_town(engine: Engine, folder: Path) -> Engine:
+    """Load the test town into `engine`, with the La Gi 2023 plan registered as campaign T23."""
     with transaction(engine) as session:
-        import_units(write_csv(tmp_path / "units.csv", UNIT_HEADER, UNITS), session=session)
+        import_units(write_csv(folder / "units.csv", UNIT_HEADER, UNITS), session=session)
         import_members(
-            write_csv(tmp_path / "members.csv", MEMBER_HEADER, MEMBERS),
+            write_csv(folder / "members.csv", MEMBER_HEADER, MEMBERS),
             session=session,
             on=dt.date(2023, 1, 30),
         )
-        register_plan(plan_for(tmp_path, "la-gi-2023.yaml", code="T23"), session=session)
+        register_plan(plan_for(folder, "la-gi-2023.yaml", code="T23"), session=session)
     return engine
+
+
+@pytest.fixture
+def town(engine: Engine, tmp_path: Path) -> Engine:
+    """The test town in the test's database."""
+    return load_town(engine, tmp_path)

@@ -16,12 +16,10 @@ from models.db import make_engine, migrate, transaction
 from models.documents import Document
 from models.errors import InputError, OutOfScope
 from models.facts import Fact
-from models.members import import_members
 from models.obligations import Obligation
 from models.plans import register_plan
-from models.units import import_units
-from tests.files import MEMBER_HEADER, UNIT_HEADER, write_csv
-from tests.flows.conftest import MEMBERS, UNITS, plan_for
+from tests.files import write_csv
+from tests.flows.conftest import load_town, plan_for
 
 FACT_HEADER = ["date", "kind", "unit", "member", "note"]
 ON_TIME = [
@@ -344,14 +342,7 @@ def test_a_run_cut_short_is_finished_by_running_again(town: Engine, tmp_path: Pa
     other = make_engine(f"sqlite:///{control / 'c.db'}")
 
     migrate(other)
-    with transaction(other) as session:
-        import_units(write_csv(control / "u.csv", UNIT_HEADER, UNITS), session=session)
-        import_members(
-            write_csv(control / "m.csv", MEMBER_HEADER, MEMBERS),
-            session=session,
-            on=dt.date(2023, 1, 30),
-        )
-        register_plan(plan_for(control, "la-gi-2023.yaml", code="T23"), session=session)
+    load_town(other, control)
     _facts(other, control, "on-time.csv", ON_TIME)
     _run(other, "2023-02-01")
     _run(other, "2023-05-20")

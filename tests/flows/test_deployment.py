@@ -12,11 +12,8 @@ from sqlalchemy import select
 
 from flows.prefect_server import local_prefect_server
 from models.db import make_engine, migrate, transaction
-from models.members import import_members
-from models.plans import Campaign, register_plan
-from models.units import import_units
-from tests.files import MEMBER_HEADER, UNIT_HEADER, write_csv
-from tests.flows.conftest import MEMBERS, UNITS, plan_for
+from models.plans import Campaign
+from tests.flows.conftest import load_town
 
 ROOT = Path(__file__).parents[2]
 PREFECT = str(Path(sys.executable).parent / "prefect")
@@ -50,14 +47,7 @@ def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'campaign.db'}"
     engine = make_engine(url)
     migrate(engine)
-    with transaction(engine) as session:
-        import_units(write_csv(tmp_path / "u.csv", UNIT_HEADER, UNITS), session=session)
-        import_members(
-            write_csv(tmp_path / "m.csv", MEMBER_HEADER, MEMBERS),
-            session=session,
-            on=Campaign.__table__.c.period_start.type.python_type(2023, 1, 30),
-        )
-        register_plan(plan_for(tmp_path, "la-gi-2023.yaml", code="T23"), session=session)
+    load_town(engine, tmp_path)
     with local_prefect_server(tmp_path / "prefect"):
         _prefect("work-pool", "create", "campaign", "--type", "process")
         _prefect("--no-prompt", "deploy", "--all")
