@@ -28,6 +28,7 @@ from flows.status import campaign_status
 from flows.sweep import sweep
 from models.calendar import today
 from models.db import get_engine, transaction
+from models.errors import OutOfScope
 from models.facts import FactKind
 from models.plans import Campaign, get_campaign
 from models.units import Unit, UnitKind
@@ -271,16 +272,26 @@ def _publish(result: RunResult) -> None:
 
 @flow(name="daily-campaigns")
 def daily_campaigns(as_of: dt.date | None = None, database_url: str | None = None) -> list[str]:
-    """Run every campaign that is not closed, as of today: what escalates late units daily."""
+    """Run every campaign that is not closed, as of today: what escalates late units daily.
+
+    Returns the campaigns that ran; one refused (already run at a later date) is logged."""
     with transaction(get_engine(database_url)) as session:
         codes = list(
             session.scalars(
                 select(Campaign.code).where(Campaign.state != "closed").order_by(Campaign.code)
             )
         )
+    ran = []
     for code in codes:
+        try:
+            with transaction(get_engine(database_url)) as session:
+                check_run(session, code, as_of or today())
+        except OutOfScope as refused:  # one campaign's refusal must not stop the others
+            get_run_logger().warning("%s skipped: %s", code, refused)
+            continue
         campaign_flow(code, as_of, "system", database_url)
-    return codes
+        ran.append(code)
+    return ran
 
 
 def run_campaign(code: str, as_of: dt.date, *, actor: str, database_url: str) -> RunResult:

@@ -348,3 +348,17 @@ def test_a_run_cut_short_is_finished_by_running_again(town: Engine, tmp_path: Pa
     _run(other, "2023-05-20")
     assert _end_state(other) == (states, events)
     other.dispose()
+
+
+def test_the_daily_run_skips_a_refused_campaign_and_runs_the_others(
+    town: Engine, tmp_path: Path
+) -> None:
+    from flows.campaign import daily_campaigns
+
+    with transaction(town) as session:
+        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+    _run(town, "2023-05-20")
+    url = town.url.render_as_string(hide_password=False)
+    assert daily_campaigns(dt.date(2023, 5, 19), url) == ["T24"]
+    with transaction(town) as session:
+        assert campaign_status(session, "T24").as_of == dt.date(2023, 5, 19)
