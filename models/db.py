@@ -1,8 +1,9 @@
 """The engine and session factory, SQLite pragmas, and schema migration through Alembic."""
 
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from importlib.resources import files
 from typing import Any
@@ -14,6 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import models.tables  # noqa: F401  (every mapper known before the first query)
 from models.settings import get_settings
+
+
+# sqlite3's default date adapters are deprecated (Python 3.12); these are the documented
+# recipes, registered once, so plain tuples with dates go straight through the driver.
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(datetime, lambda value: value.isoformat(" "))
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -68,13 +75,10 @@ def bulk_insert(
     if not rows:
         return
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
     statement = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
     )
-    if sqlite:  # the sqlite3 driver's own date adapter is deprecated: hand it ISO text
-        rows = [tuple(v.isoformat() if isinstance(v, date) else v for v in row) for row in rows]
     connection.exec_driver_sql(statement, rows)
 
 

@@ -7,7 +7,8 @@ SQLite), so two processes appending at once still leave one correct chain."""
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
@@ -42,11 +43,14 @@ def canonical_payload(payload: Mapping[str, object] | None) -> str:
     )
 
 
+# What json.dumps(..., separators=(",", ":"), ensure_ascii=False) builds on every call, built once.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def digest(prev_hash: str, event: Mapping[Any, Any]) -> str:
     """The hash of an event chained to the previous one."""
     content = [event[k].isoformat() if k == "at" else event[k] for k in CONTENT]
-    text = json.dumps(content, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+    return hashlib.sha256((prev_hash + _ENCODER.encode(content)).encode()).hexdigest()
 
 
 def now_utc() -> str:
@@ -80,6 +84,58 @@ def append_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
 
 
 _COLUMNS = (*CONTENT, "prev_hash", "hash")
+
+
+@dataclass(frozen=True)
+class Moves:
+    """One set-based transition's events: everything shared, and per moved entity its
+    (entity_id, campaign_id, unit_id, member_id)."""
+
+    at: dt.date
+    actor: str
+    entity: str
+    trigger: str
+    from_state: str
+    to_state: str
+    reason: str | None
+    payload: str
+    rows: Sequence[tuple[int, int | None, int | None, int | None]]
+
+
+def append_moves(session: Session, moves: Moves) -> int:
+    """Append the events of a set-based transition; returns the last seq (0 if none).
+
+    The same chain as `append_events`, hashed over the same JSON text, but the shared values
+    are encoded once and each event's text is four numbers between them: the hot path of the
+    engine, where an event costs a few microseconds instead of a dict and a JSON encoding."""
+    if not moves.rows:
+        return 0
+    seq, prev = _lock_head(session)
+    recorded_at = now_utc()
+    shared = (moves.at, recorded_at, moves.actor, moves.entity)
+    head = ",".join(_ENCODER.encode(v) for v in (moves.at.isoformat(), *shared[1:]))
+    tail = ",".join(
+        _ENCODER.encode(v)
+        for v in (moves.trigger, moves.from_state, moves.to_state, moves.reason, moves.payload)
+    )
+    last = (moves.trigger, moves.from_state, moves.to_state, moves.reason, moves.payload)
+    out = []
+    for entity_id, campaign_id, unit_id, member_id in moves.rows:
+        seq += 1
+        text = (
+            f"[{seq},{head},{entity_id},{_json_int(campaign_id)},{_json_int(unit_id)},"
+            f"{_json_int(member_id)},{tail}]"
+        )
+        hashed = hashlib.sha256((prev + text).encode()).hexdigest()
+        out.append((seq, *shared, entity_id, campaign_id, unit_id, member_id, *last, prev, hashed))
+        prev = hashed
+    bulk_insert(session, "audit_event", _COLUMNS, out)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    return seq
+
+
+def _json_int(value: int | None) -> str:
+    return "null" if value is None else str(value)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:

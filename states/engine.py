@@ -4,18 +4,16 @@
 compiled from the same transition table and rule twins. Both write the new state only where
 the row still holds the old one, and append the audit events in the caller's transaction."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, literal, select, true, update
 from sqlalchemy.orm import Session
 from transitions import MachineError
 
 from models.errors import ConcurrentChange, TransitionRefused
-from states.audit import append_events, canonical_payload
+from states.audit import Moves, append_events, append_moves, canonical_payload
 from states.conditions import EFFECTS, RULES, FireContext
-from states.lifecycle import Lifecycle, Step
+from states.lifecycle import Lifecycle, LifecycleError, Step
 
 __all__ = ["FireContext", "fire", "fire_many"]
 
@@ -107,35 +105,21 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", -1))
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """The SQL twin of one trigger: which rows move, where to, and with what effects."""
-
-    predicate: ColumnElement[bool]
-    state: Any
-    effects: dict[str, Any]
-    dest_of: dict[str, str]
-
-
-def _step_predicate(lifecycle: Lifecycle, s: Step, ctx: FireContext) -> ColumnElement[bool]:
-    table = lifecycle.table
-    return and_(table.c.state.in_(s.source), *(RULES[c].sql(table, ctx) for c in s.conditions))
-
-
-def compile_trigger(lifecycle: Lifecycle, trigger: str, ctx: FireContext) -> _Compiled:
-    """Compile a trigger's transitions into one predicate, a CASE for the state and effects."""
-    table, steps = lifecycle.table, lifecycle.steps_of(trigger)
+def _moves(lifecycle: Lifecycle, trigger: str) -> list[tuple[Step, str]]:
+    """The (transition, source state) pairs a trigger fires, one set-based UPDATE each, in an
+    order that moves every entity at most once: a source that is also a destination of the
+    trigger goes first (escalated → escalated before overdue → escalated)."""
+    steps = lifecycle.steps_of(trigger)
     if not steps:
         raise TransitionRefused(lifecycle.name, "*", "any", trigger)
-    whens = [(_step_predicate(lifecycle, s, ctx), s) for s in steps]
-    state = case(*((p, s.dest) for p, s in whens), else_=table.c.state)
-    effects: dict[str, Any] = {}
-    for predicate, s in whens:
-        for name in s.after:
-            for column, expression in EFFECTS[name].sql(table).items():
-                effects[column] = case((predicate, expression), else_=table.c[column])
-    dest_of = {src: s.dest for s in steps for src in s.source}
-    return _Compiled(or_(*(p for p, _ in whens)), state, effects, dest_of)
+    dests = {s.dest for s in steps}
+    moves = sorted(
+        ((s, source) for s in steps for source in s.source), key=lambda m: m[1] not in dests
+    )
+    for index, (s, _) in enumerate(moves):
+        if any(source == s.dest for later, source in moves[index + 1 :] if later is not s):
+            raise LifecycleError(f"{lifecycle.name}.{trigger}: moves cannot be ordered")
+    return moves
 
 
 def fire_many(
@@ -148,46 +132,61 @@ def fire_many(
     chunk_size: int = 100_000,
 ) -> int:
     """Fire `trigger` on every entity matching `where` that the machine allows; returns how
-    many moved. Runs in chunks by id; each chunk is one UPDATE plus its audit events."""
-    compiled = compile_trigger(lifecycle, trigger, ctx)
+    many moved.
+
+    Each (transition, source state) pair is one `UPDATE … WHERE state = source AND rules
+    RETURNING` per chunk of ids: what the statement changed is exactly what it returns, so the
+    audit events are written from it, in the same transaction, with no read-then-write gap."""
     table = lifecycle.table
-    chosen = and_(compiled.predicate, where if where is not None else true())
-    audit = [table.c[c] for c in sorted(set(lifecycle.audit_columns.values()) - {"id"})]
-    moved, last = 0, None
-    while True:
-        query = select(table.c.id, table.c.state, *audit).where(chosen)
-        if last is not None:
-            query = query.where(table.c.id > last)
-        rows = session.execute(query.order_by(table.c.id).limit(chunk_size)).mappings().all()
-        if not rows:
-            return moved
-        _move_chunk(session, lifecycle, compiled, chosen, rows, trigger, ctx)
-        moved, last = moved + len(rows), rows[-1]["id"]
+    payload = canonical_payload(ctx.payload)
+    returned = [table.c.id, *_audit_sources(lifecycle, ctx)]
+    moved = 0
+    for s, source in _moves(lifecycle, trigger):
+        rules = [RULES[c].sql(table, ctx) for c in s.conditions]
+        chosen = and_(table.c.state == source, *rules, where if where is not None else true())
+        values: dict[str, Any] = {"state": s.dest}
+        for name in s.after:
+            values.update(EFFECTS[name].sql(table))
+        if "since" in table.c:
+            values["since"] = ctx.as_of
+        last: int | None = None
+        while True:
+            ids = select(table.c.id).where(chosen)
+            if last is not None:
+                ids = ids.where(table.c.id > last)
+            statement = (
+                update(table)
+                .where(table.c.id.in_(ids.order_by(table.c.id).limit(chunk_size)))
+                .values(**values)
+                .returning(*returned)
+            )
+            rows = sorted(tuple(row) for row in session.execute(statement))
+            if rows:
+                append_moves(
+                    session,
+                    Moves(
+                        ctx.as_of,
+                        ctx.actor,
+                        lifecycle.name,
+                        trigger,
+                        source,
+                        s.dest,
+                        ctx.reason,
+                        payload,
+                        rows,
+                    ),
+                )
+                moved, last = moved + len(rows), rows[-1][0]
+            if len(rows) < chunk_size:  # a short chunk is the last one
+                break
+    return moved
 
 
-def _move_chunk(
-    session: Session,
-    lifecycle: Lifecycle,
-    compiled: _Compiled,
-    chosen: ColumnElement[bool],
-    rows: Sequence[Any],
-    trigger: str,
-    ctx: FireContext,
-) -> None:
-    table = lifecycle.table
-    values: dict[str, Any] = {"state": compiled.state, **compiled.effects}
-    if "since" in table.c:
-        values["since"] = ctx.as_of
-    span = table.c.id.between(rows[0]["id"], rows[-1]["id"])
-    count = _rowcount(session.execute(update(table).where(chosen, span).values(**values)))
-    if count != len(rows):
-        raise ConcurrentChange(
-            f"{lifecycle.name}: {len(rows)} rows chosen for '{trigger}', {count} moved"
-        )
-    append_events(
-        session,
-        (
-            _event(lifecycle, row, trigger, row["state"], compiled.dest_of[row["state"]], ctx)
-            for row in rows
-        ),
-    )
+def _audit_sources(lifecycle: Lifecycle, ctx: FireContext) -> list[ColumnElement[Any]]:
+    """What an UPDATE returns for each moved entity's event: its campaign, unit and member."""
+    table, columns = lifecycle.table, lifecycle.audit_columns
+    fallback = {"campaign_id": ctx.campaign_id, "unit_id": None, "member_id": None}
+    return [
+        table.c[columns[key]] if key in columns else literal(fallback[key])
+        for key in ("campaign_id", "unit_id", "member_id")
+    ]

@@ -10,10 +10,17 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
-from models.audit import AuditEvent
+from models.audit import GENESIS, AuditEvent
 from models.db import make_engine, transaction
 from models.errors import AuditBroken
-from states.audit import append_events, verify_chain
+from states.audit import (
+    Moves,
+    append_events,
+    append_moves,
+    canonical_payload,
+    digest,
+    verify_chain,
+)
 
 
 def _event(n: int) -> dict[str, object]:
@@ -42,6 +49,33 @@ def test_a_fresh_chain_verifies(engine: Engine) -> None:
     _chain(engine)
     with transaction(engine) as session:
         assert verify_chain(session) == 6
+
+
+def test_the_engine_fast_path_hashes_as_the_chain_verifies(engine: Engine) -> None:
+    """`append_moves` writes each event's JSON by hand; `digest`, which verification uses,
+    must find the same hashes (non-ASCII text, quotes and missing ids included)."""
+    reason = 'fact screening_step "giúp đỡ" — Chi bộ 3'
+    payload = canonical_payload({"ghi chú": "đã nhắc", "n": 2})
+    rows = [(7, 1, 12, None), (9, None, None, 40), (11, 3, 12, 41)]
+    at = dt.date(2023, 5, 20)
+    moves = Moves(
+        at, "Nguyễn Văn A", "obligation", "lapse", "open", "overdue", reason, payload, rows
+    )
+    with transaction(engine) as session:
+        assert append_moves(session, moves) == 3
+        stored = session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars().all()
+        prev = GENESIS
+        for event, (entity_id, campaign_id, unit_id, member_id) in zip(stored, rows, strict=True):
+            assert (event.entity_id, event.campaign_id, event.unit_id, event.member_id) == (
+                entity_id,
+                campaign_id,
+                unit_id,
+                member_id,
+            )
+            assert (event.reason, event.payload, event.at) == (reason, payload, at)
+            assert event.hash == digest(prev, vars(event)) and event.prev_hash == prev
+            prev = event.hash
+        assert verify_chain(session) == 3
 
 
 @pytest.mark.parametrize(
