@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    exists,
     func,
     select,
     update,
@@ -212,28 +213,51 @@ def _stage(
     )
 
 
+def _touched(
+    campaign_id: int, as_of: dt.date, fact_kind: str, by: Any, of: Any
+) -> ColumnElement[bool]:
+    """Obligations whose unit or member (`by` on the obligation, `of` on the fact) has a fact of
+    `fact_kind` not yet applied: the only ones new evidence can reach. Facts once applied were
+    staged then, and an obligation created later is staged whole by `stage_created`."""
+    return by.in_(select(of).where(_unapplied(campaign_id, as_of, [fact_kind])))
+
+
 def stage_unit_evidence(
-    session: Session, campaign: Campaign, as_of: dt.date, kind: str, fact_kind: str
+    session: Session,
+    campaign: Campaign,
+    as_of: dt.date,
+    kind: str,
+    fact_kind: str,
+    *which: ColumnElement[bool],
 ) -> None:
-    """Evidence of a unit's duty (plan issued, report submitted): the first such fact."""
+    """Evidence of a unit's duty (plan issued, report submitted): the first such fact; for the
+    obligations new facts touch, unless `which` chooses others."""
     value = _first_fact(campaign.id, as_of, fact_kind, Fact.unit_id == Obligation.unit_id)
-    _stage(session, campaign.id, kind, value)
+    which = which or (_touched(campaign.id, as_of, fact_kind, Obligation.unit_id, Fact.unit_id),)
+    _stage(session, campaign.id, kind, value, *which)
 
 
-def stage_member_evidence(session: Session, campaign: Campaign, as_of: dt.date) -> None:
-    """Evidence of a member's self-assessment: the first submission."""
-    value = _first_fact(
-        campaign.id,
-        as_of,
-        FactKind.self_assessment_submitted,
-        Fact.member_id == Obligation.member_id,
-    )
-    _stage(session, campaign.id, "self_assess", value)
+def stage_member_evidence(
+    session: Session, campaign: Campaign, as_of: dt.date, *which: ColumnElement[bool]
+) -> None:
+    """Evidence of a member's self-assessment: the first submission; for the obligations new
+    facts touch, unless `which` chooses others."""
+    kind = FactKind.self_assessment_submitted
+    value = _first_fact(campaign.id, as_of, kind, Fact.member_id == Obligation.member_id)
+    which = which or (_touched(campaign.id, as_of, kind, Obligation.member_id, Fact.member_id),)
+    _stage(session, campaign.id, "self_assess", value, *which)
 
 
-def stage_session_evidence(session: Session, campaign: Campaign, as_of: dt.date) -> None:
+def stage_session_evidence(
+    session: Session, campaign: Campaign, as_of: dt.date, *which: ColumnElement[bool]
+) -> None:
     """Evidence of the sessions owed: the day the minimum number was reached in the window
-    (for a grassroots organisation, sessions of its branches count too)."""
+    (for a grassroots organisation, sessions of its branches count too). Recomputed when
+    sessions came in since the last run, unless `which` chooses the obligations."""
+    if not which and not session.scalar(
+        select(exists().where(_unapplied(campaign.id, as_of, [FactKind.session_held])))
+    ):
+        return
     plan = campaign.plan_file
     held = aliased(Unit)
     owner = aliased(Unit)
@@ -255,7 +279,21 @@ def stage_session_evidence(session: Session, campaign: Campaign, as_of: dt.date)
             Fact.date <= last,
             nth=plan.sessions.minimum,
         )
-        _stage(session, campaign.id, "hold_session", value, Obligation.window == window.label)
+        _stage(
+            session, campaign.id, "hold_session", value, Obligation.window == window.label, *which
+        )
+
+
+def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id: int) -> None:
+    """Evidence for obligations just created (id above `after_id`), from every fact so far,
+    applied or not: a member or unit that joined the campaign late keeps what it reported."""
+    created = Obligation.id > after_id
+    stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued, created)
+    stage_unit_evidence(
+        session, campaign, as_of, "report_upward", FactKind.report_submitted, created
+    )
+    stage_member_evidence(session, campaign, as_of, created)
+    stage_session_evidence(session, campaign, as_of, created)
 
 
 def mark_applied(session: Session, campaign: Campaign, as_of: dt.date, kinds: Iterable[str]) -> int:

@@ -67,8 +67,10 @@ def deploy_plan(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
     """Create every obligation and self-assessment the plan sets (only what is missing), and
     take in the implementation plans the grassroots organisations issued."""
     with _campaign(url, code) as (session, campaign):
-        created = deploy.deploy_obligations(session, campaign)
+        created, last_id = deploy.deploy_obligations(session, campaign)
         deploy.deploy_assessments(session, campaign)
+        if created:
+            apply.stage_created(session, campaign, as_of, last_id)
         apply.stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued)
         apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
         return created
@@ -88,9 +90,8 @@ def collect_reports(code: str, as_of: dt.date, actor: str, url: str | None) -> i
     """Take in the members' self-assessments (leader and regular variants)."""
     with _campaign(url, code) as (session, campaign):
         ctx = _ctx(campaign, as_of, actor)
-        moved = apply.apply_lifecycle_facts(session, campaign, apply.ASSESSMENT_KINDS, ctx)
-        apply.stage_member_evidence(session, campaign, as_of)
-        return moved
+        apply.stage_member_evidence(session, campaign, as_of)  # before the facts are applied
+        return apply.apply_lifecycle_facts(session, campaign, apply.ASSESSMENT_KINDS, ctx)
 
 
 @task(name="screen-members")
@@ -169,7 +170,7 @@ def finish(
         close_when_synthesised(session, campaign, _ctx(campaign, as_of, actor))
         transitions = finish_run(session, run_id, campaign, first_seq, counts)
     with _campaign(url, code) as (session, campaign):
-        status = campaign_status(session, code)
+        status = campaign_status(session, code, branches=False)
     _publish_progress(status)
     return RunResult(
         campaign=code,
@@ -239,7 +240,6 @@ def _publish_progress(status: CampaignStatus) -> None:
             "late": sum(o.state in ("overdue", "escalated") for o in u.obligations),
         }
         for u in status.units
-        if u.kind != "branch"
     ]
     create_table_artifact(
         rows,

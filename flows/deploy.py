@@ -116,10 +116,12 @@ def _missing(
     return query.where(~taken)
 
 
-def deploy_obligations(session: Session, campaign: Campaign) -> int:
-    """Insert every obligation of the plan that is not there yet; returns how many."""
+def deploy_obligations(session: Session, campaign: Campaign) -> tuple[int, int]:
+    """Insert every obligation of the plan that is not there yet; returns how many, and the
+    highest obligation id before (the ones created are above it)."""
     owner = session.get_one(Unit, campaign.owner_id)
     before = _count(session, campaign.id)
+    last_id = session.scalar(select(func.max(Obligation.id))) or 0
     for query in _plans(campaign, owner):
         session.execute(insert(Obligation).from_select(COLUMNS, _missing(query, campaign.id, 4)))
     member_columns = [*COLUMNS[:3], "member_id", *COLUMNS[3:]]
@@ -128,7 +130,7 @@ def deploy_obligations(session: Session, campaign: Campaign) -> int:
             member_columns, _missing(_member_obligations(campaign, owner.path), campaign.id, 5)
         )
     )
-    return _count(session, campaign.id) - before
+    return _count(session, campaign.id) - before, last_id
 
 
 def _count(session: Session, campaign_id: int) -> int:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 import models.tables  # noqa: F401  (every mapper known before the first query)
 from models.settings import get_settings
 
-
 # sqlite3's default date adapters are deprecated (Python 3.12); these are the documented
 # recipes, registered once, so plain tuples with dates go straight through the driver.
 sqlite3.register_adapter(date, date.isoformat)
