@@ -6,7 +6,7 @@ Nothing here starts Prefect."""
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, case, false, func, select
@@ -16,7 +16,7 @@ from models.audit import AuditEvent
 from models.members import Member
 from models.obligations import Obligation
 from models.plans import Campaign, get_campaign
-from models.units import Unit
+from models.units import Unit, UnitKind
 from models.views import (
     AuditView,
     CampaignStatus,
@@ -32,18 +32,30 @@ DONE = ("met", "met_late")
 COUNTED = ("members_self_assessed", "leaders_self_assessed", "branches_with_sessions")
 
 
-@dataclass
 class _Counts:
-    done: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    eligible: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    """Done and eligible counts of the targets in COUNTED order: plain ints, summed up the tree
+    for thousands of units."""
+
+    __slots__ = ("done", "eligible")
+
+    def __init__(self) -> None:
+        self.done = [0] * len(COUNTED)
+        self.eligible = [0] * len(COUNTED)
 
     def add(self, other: "_Counts") -> None:
-        for name in COUNTED:
-            self.done[name] += other.done[name]
-            self.eligible[name] += other.eligible[name]
+        self.done = [a + b for a, b in zip(self.done, other.done, strict=True)]
+        self.eligible = [a + b for a, b in zip(self.eligible, other.eligible, strict=True)]
 
     def targets(self) -> Targets:
-        return Targets(**{n: Target.of(self.done[n], self.eligible[n]) for n in COUNTED})
+        return Targets(
+            **{
+                n: Target.of(d, e)
+                for n, d, e in zip(COUNTED, self.done, self.eligible, strict=True)
+            }
+        )
+
+
+_INDEX = {name: i for i, name in enumerate(COUNTED)}
 
 
 def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, _Counts]:
@@ -77,8 +89,8 @@ def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, _Counts]:
             )
         )
         for name in names:
-            counts[unit_id].eligible[name] += total
-            counts[unit_id].done[name] += int(done or 0)
+            counts[unit_id].eligible[_INDEX[name]] += total
+            counts[unit_id].done[_INDEX[name]] += int(done or 0)
     return counts
 
 
@@ -102,7 +114,8 @@ def _subtree(session: Session, root_path: str) -> list[_UnitRow]:
 def _rolled_up(units: list[_UnitRow], own: dict[int, _Counts]) -> dict[int, _Counts]:
     totals: dict[int, _Counts] = defaultdict(_Counts)
     for unit in sorted(units, key=lambda u: u.path.count("/"), reverse=True):
-        totals[unit.id].add(own.get(unit.id, _Counts()))
+        if unit.id in own:
+            totals[unit.id].add(own[unit.id])
         if unit.parent_id is not None:
             totals[unit.parent_id].add(totals[unit.id])
     return totals
@@ -131,12 +144,16 @@ def _unit_obligations(session: Session, campaign_id: int) -> dict[int, list[Obli
     return found
 
 
-def campaign_status(session: Session, code: str, unit: str | None = None) -> CampaignStatus:
-    """Progress against the targets, by unit, rolled up the hierarchy (optionally one subtree)."""
+def campaign_status(
+    session: Session, code: str, unit: str | None = None, *, branches: bool = True
+) -> CampaignStatus:
+    """Progress against the targets, by unit, rolled up the hierarchy (optionally one subtree;
+    without `branches`, units stop at the grassroots organisations, counts still include all)."""
     campaign = get_campaign(session, code)
     root = _root_path(session, campaign, unit)
     units = _subtree(session, root)
     totals = _rolled_up(units, _counts_by_unit(session, campaign.id))
+    shown = units if branches else [u for u in units if u.kind != UnitKind.branch.value]
     obligations = _unit_obligations(session, campaign.id)
     codes = {u.id: u.code for u in units}
     views = [
@@ -148,7 +165,7 @@ def campaign_status(session: Session, code: str, unit: str | None = None) -> Cam
             targets=totals[u.id].targets(),
             obligations=obligations.get(u.id, []),
         )
-        for u in units
+        for u in shown
     ]
     return CampaignStatus(
         campaign=campaign.code,
