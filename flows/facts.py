@@ -5,6 +5,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -34,6 +35,8 @@ from states.lifecycles import (
     next_state,
     opening_state,
 )
+
+ACTIVE = MemberStatus.active.value
 
 # What each member fact does to its lifecycle: (lifecycle, trigger); None opens a new entity.
 SCREENING_TRIGGERS = {
@@ -81,6 +84,7 @@ class _Context:
     members: dict[str, tuple[int, int, str]]  # code -> (id, unit_id, status)
     today: dt.date
     problems: list[Problem] = field(default_factory=list)
+    reportable: dict[tuple[int, FactKind], bool] = field(default_factory=dict)
 
     def bad(self, row: int, key: str, message: str) -> None:
         self.problems.append(self.sheet.problem(row, key, message))
@@ -92,6 +96,8 @@ class _Pending:
     fact: FactRow
     unit_id: int
     member_id: int | None
+    key: str
+    moves: "tuple[Lifecycle, str | None] | None"  # what the fact fires, if anything
 
 
 def import_facts(
@@ -103,7 +109,7 @@ def import_facts(
     context = _context(session, campaign, sheet, today)
     rows = _parse(context)
     known = set(session.scalars(select(Fact.key).where(Fact.campaign_id == campaign.id)))
-    fresh = _unique(r for r in rows if r.fact.key not in known)
+    fresh = _unique(r for r in rows if r.key not in known)
     _replay(session, context, fresh)
     if context.problems:
         raise InputError(context.problems)
@@ -132,8 +138,8 @@ def _unique(rows: Iterable[_Pending]) -> list[_Pending]:
     seen: set[str] = set()
     unique = []
     for row in rows:
-        if row.fact.key not in seen:
-            seen.add(row.fact.key)
+        if row.key not in seen:
+            seen.add(row.key)
             unique.append(row)
     return unique
 
@@ -177,21 +183,27 @@ def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
         context.bad(row, "note", "name the activity held")
     if len(context.problems) > before:
         return None
-    return _Pending(row, fact, unit.id, member_id)
+    return _Pending(row, fact, unit.id, member_id, fact.key, _trigger(fact))
 
 
 def _check_unit_kind(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> None:
+    if (unit.id, fact.kind) not in context.reportable:
+        context.reportable[(unit.id, fact.kind)] = _reportable(context, fact.kind, unit)
+    if not context.reportable[(unit.id, fact.kind)]:
+        context.bad(row, "unit", f"a {unit.kind.value} does not report '{fact.kind.value}'")
+
+
+def _reportable(context: _Context, kind: FactKind, unit: _UnitInfo) -> bool:
+    """Whether a unit of this kind reports facts of `kind` under the plan."""
     plan = context.plan
     is_owner = unit.id == context.campaign.owner_id
-    allowed = {
+    return {
         FactKind.plan_issued: unit.kind is UnitKind.grassroots,
         FactKind.session_held: unit.holds_members
         if plan.sessions.per is SessionsPer.branch
         else unit.kind in (UnitKind.grassroots, UnitKind.branch),
         FactKind.report_submitted: unit.kind is UnitKind.grassroots or is_owner,
-    }.get(fact.kind, True)
-    if not allowed:
-        context.bad(row, "unit", f"a {unit.kind.value} does not report '{fact.kind.value}'")
+    }.get(kind, True)
 
 
 def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> int | None:
@@ -206,11 +218,12 @@ def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -
     member_id, unit_id, status = found
     if unit_id != unit.id:
         context.bad(row, "member", f"'{fact.member}' is not a member of '{fact.unit}'")
-    elif status != MemberStatus.active.value:
+    elif status != ACTIVE:
         context.bad(row, "member", f"'{fact.member}' is {status} and outside the targets")
     return member_id
 
 
+@cache
 def fact_transition(kind: str, note: str) -> tuple[Lifecycle, str | None] | None:
     """The lifecycle and trigger a fact fires (trigger None: it opens a new entity), if any."""
     if kind == FactKind.screening_step:
@@ -220,7 +233,7 @@ def fact_transition(kind: str, note: str) -> tuple[Lifecycle, str | None] | None
 
 
 def _trigger(fact: FactRow) -> tuple[Lifecycle, str | None] | None:
-    return fact_transition(fact.kind.value, fact.note)
+    return fact_transition(fact.kind, fact.note)
 
 
 @dataclass(frozen=True)
@@ -237,24 +250,21 @@ class _Event:
 EntityKey = tuple[str, str, int]  # (lifecycle, "m" or "u", member or unit id)
 
 
-def _entity(fact: FactRow, unit_id: int, member_id: int | None) -> EntityKey:
-    found = _trigger(fact)
-    assert found is not None
-    if member_id is not None:
-        return (found[0].name, "m", member_id)
-    return (found[0].name, "u", unit_id)
+def _entity(p: _Pending) -> EntityKey:
+    assert p.moves is not None
+    if p.member_id is not None:
+        return (p.moves[0].name, "m", p.member_id)
+    return (p.moves[0].name, "u", p.unit_id)
 
 
 def _replay(session: Session, context: _Context, fresh: list[_Pending]) -> None:
     """Replay every lifecycle fact of the touched entities in date order through the machines."""
-    touched = [p for p in fresh if _trigger(p.fact) is not None]
+    touched = [p for p in fresh if p.moves is not None]
     if not touched:
         return
     history: dict[EntityKey, list[_Event]] = defaultdict(list)
     for p in touched:
-        history[_entity(p.fact, p.unit_id, p.member_id)].append(
-            _Event(p.fact.date, True, p.fact, p.row)
-        )
+        history[_entity(p)].append(_Event(p.fact.date, True, p.fact, p.row))
     for key, event in _stored_history(session, context, touched):
         history[key].append(event)
     for events in history.values():
@@ -267,7 +277,7 @@ def _stored_history(
 ) -> Iterable[tuple[EntityKey, _Event]]:
     """The stored lifecycle facts of the touched entities (one scan of the campaign's facts,
     never an IN list as long as the roster)."""
-    wanted = {_entity(p.fact, p.unit_id, p.member_id) for p in touched}
+    wanted = {_entity(p) for p in touched}
     codes = {info.id: code for code, info in context.units.items()}
     member_codes = {mid: code for code, (mid, _, _) in context.members.items()}
     kinds = [k.value for k in (*FACT_TRIGGERS, FactKind.screening_step)]

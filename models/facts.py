@@ -4,7 +4,6 @@ reports), their input schema and the `fact` table. Validation against the lifecy
 
 import datetime as dt
 from enum import StrEnum
-from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
@@ -95,7 +94,8 @@ class FactRow(BaseModel):
             return dt.date(int(year), int(month), int(day))
         return value
 
-    @cached_property
+    @property
     def key(self) -> str:
         """The fact's identity: the same fact imported twice has the same key."""
-        return f"{self.date.isoformat()}|{self.kind.value}|{self.unit}|{self.member}|{self.note}"
+        # A StrEnum formats as its value (and `.value` is slow on a hot path).
+        return f"{self.date.isoformat()}|{self.kind}|{self.unit}|{self.member}|{self.note}"
