@@ -4,16 +4,18 @@
 
 Generates the organisation, imports units, members and facts, runs the campaign flow at every
 date that matters against one local Prefect server, then reads the status; prints each step's
-seconds, and the Prefect overhead per run (a second run at the same date, which changes
-nothing: Prefect's own cost plus the reconcile's idempotent queries)."""
+seconds. Then runs the same dates again on a copy of the database taken before the first run,
+calling the tasks' plain functions (`reconcile(..., call=plain)`): the difference per run is what
+Prefect adds (task and flow runs, events, artifacts, its server sharing the machine)."""
 
 import argparse
 import datetime as dt
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from flows.campaign import campaign_flow
+from flows.campaign import campaign_flow, reconcile
 from flows.facts import import_facts
 from flows.generate import generate
 from flows.prefect_server import local_prefect_server
@@ -76,20 +78,46 @@ def main() -> None:
                 ).recorded
             ),
         )
+        engine.dispose()
+        shutil.copy(root / "bench.db", root / "plain.db")
+        with_prefect: list[float] = []
         with local_prefect_server(root / "prefect"):
-            again = 0.0
             for day in DATES:
                 as_of = dt.date.fromisoformat(day)
-                total += _step(f"run as of {day}", lambda d=as_of: _run(d, url))
+                with_prefect.append(_step(f"run as of {day}", lambda d=as_of: _run(d, url)))
                 if day == "2023-06-23":  # the campaign closes at the next date
-                    again = _step(f"run again as of {day} (no-op)", lambda d=as_of: _run(d, url))
+                    with_prefect.append(
+                        _step(f"run again as of {day} (no-op)", lambda d=as_of: _run(d, url))
+                    )
+        total += sum(with_prefect)
         total += _step("status", lambda: _status(engine))
         print(f"{'whole timeline':<40} {total:7.2f} s")
-        print(f"{'prefect + no-op reconcile per run':<40} {again:7.2f} s")
+        print("\nthe same runs, the tasks' plain functions (no Prefect):")
+        plain_url = f"sqlite:///{root / 'plain.db'}"
+        plain: list[float] = []
+        for day in DATES:
+            as_of = dt.date.fromisoformat(day)
+            plain.append(_step(f"reconcile as of {day}", lambda d=as_of: _plain(d, plain_url)))
+            if day == "2023-06-23":
+                plain.append(
+                    _step(f"reconcile again as of {day}", lambda d=as_of: _plain(d, plain_url))
+                )
+        overhead = [a - b for a, b in zip(with_prefect, plain, strict=True)]
+        print(f"{'reconcile, all runs (no Prefect)':<40} {sum(plain):7.2f} s")
+        print(f"{'prefect overhead, all runs':<40} {sum(overhead):7.2f} s")
+        print(
+            f"{'prefect overhead per run':<40} {sum(overhead) / len(overhead):7.2f} s"
+            f"  (min {min(overhead):.2f}, max {max(overhead):.2f})"
+        )
 
 
 def _run(day: dt.date, url: str) -> str:
     result = campaign_flow("BENCH", day, "bench", url)
+    return f"{result.transitions:,} transitions, {len(result.notices):,} notices"
+
+
+def _plain(day: dt.date, url: str) -> str:
+    result, _ = reconcile("BENCH", day, "bench", url, call=lambda task, *a, **k: task.fn(*a, **k))
     return f"{result.transitions:,} transitions, {len(result.notices):,} notices"
 
 

@@ -17,7 +17,7 @@ from models.db import make_engine, migrate, transaction
 from models.obligations import Obligation
 from models.plans import Campaign, read_plan
 from models.units import Unit
-from states.audit import append_events, canonical_payload
+from states.audit import Moves, append_moves, canonical_payload
 from states.engine import FireContext, fire, fire_many
 from states.obligation import OBLIGATION
 
@@ -82,27 +82,19 @@ def _floor(engine: Engine, unit: int) -> None:
             ),
             {"d": CTX.as_of, "w": CTX.as_of + dt.timedelta(7)},
         )
-        payload = canonical_payload(None)
-        append_events(
-            session,
-            (
-                {
-                    "at": CTX.as_of,
-                    "actor": CTX.actor,
-                    "entity": "obligation",
-                    "entity_id": i,
-                    "campaign_id": 1,
-                    "unit_id": unit,
-                    "member_id": None,
-                    "trigger": "remind",
-                    "from_state": "open",
-                    "to_state": "reminded",
-                    "reason": CTX.reason,
-                    "payload": payload,
-                }
-                for i in ids
-            ),
+        rows = [(i, 1, unit, None) for i in ids]
+        moves = Moves(
+            CTX.as_of,
+            CTX.actor,
+            "obligation",
+            "remind",
+            "open",
+            "reminded",
+            CTX.reason,
+            canonical_payload(None),
+            rows,
         )
+        append_moves(session, moves)
 
 
 def _per_entity(engine: Engine, sample: int) -> None:

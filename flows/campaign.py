@@ -7,8 +7,9 @@ import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Protocol
 
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.runtime import flow_run
@@ -31,7 +32,7 @@ from models.db import get_engine, transaction
 from models.errors import OutOfScope
 from models.facts import FactKind
 from models.plans import Campaign, get_campaign
-from models.units import Unit, UnitKind
+from models.units import Unit, UnitKind, roster_revision
 from models.views import CampaignStatus, NoticeView, RunResult
 from states.engine import FireContext
 
@@ -64,13 +65,18 @@ def start_run(code: str, as_of: dt.date, actor: str, url: str | None) -> tuple[i
 
 @task(name="deploy-plan")
 def deploy_plan(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
-    """Create every obligation and self-assessment the plan sets (only what is missing), and
-    take in the implementation plans the grassroots organisations issued."""
+    """Create every obligation and self-assessment the plan sets (only what is missing, and only
+    when the roster moved since the last deployment), and take in the implementation plans the
+    grassroots organisations issued."""
+    created = 0
     with _campaign(url, code) as (session, campaign):
-        created, last_id = deploy.deploy_obligations(session, campaign)
-        deploy.deploy_assessments(session, campaign)
-        if created:
-            apply.stage_created(session, campaign, as_of, last_id)
+        revision = roster_revision(session)
+        if campaign.deployed_revision != revision:
+            created, last_id = deploy.deploy_obligations(session, campaign)
+            deploy.deploy_assessments(session, campaign)
+            if created:
+                apply.stage_created(session, campaign, as_of, last_id)
+            campaign.deployed_revision = revision
         apply.stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued)
         apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
         return created
@@ -131,10 +137,14 @@ def deadline_sweep(
 
 @task(name="escalate")
 def escalate(code: str, as_of: dt.date, actor: str, url: str | None) -> list[NoticeView]:
-    """Issue one notice per unit and ladder step, and announce each as a Prefect event."""
+    """Issue one notice per unit and ladder step (announced as Prefect events by the flow)."""
     with _campaign(url, code) as (session, campaign):
         owner = session.get_one(Unit, campaign.owner_id)
-        notices = issue_notices(session, campaign, as_of, owner)
+        return issue_notices(session, campaign, as_of, owner)
+
+
+def _announce(code: str, as_of: dt.date, notices: list[NoticeView]) -> None:
+    """A Prefect event per notice, which an automation can turn into a notification."""
     for notice in notices:
         emit_event(
             event=f"campaign.obligation.{ {'reminder': 'reminded'}.get(notice.step, notice.step) }",
@@ -151,7 +161,6 @@ def escalate(code: str, as_of: dt.date, actor: str, url: str | None) -> list[Not
                 "document": notice.document,
             },
         )
-    return notices
 
 
 @task(name="finish-run")
@@ -164,14 +173,14 @@ def finish(
     first_seq: int,
     counts: dict[str, int],
     notices: list[NoticeView],
-) -> RunResult:
-    """Close the campaign if its synthesis is in, record the run and return what it did."""
+) -> tuple[RunResult, CampaignStatus]:
+    """Close the campaign if its synthesis is in, record the run; return what it did and the
+    progress down to the grassroots organisations."""
     with _campaign(url, code) as (session, campaign):
         close_when_synthesised(session, campaign, _ctx(campaign, as_of, actor))
         transitions = finish_run(session, run_id, campaign, first_seq, counts)
     with _campaign(url, code) as (session, campaign):
         status = campaign_status(session, code, branches=False)
-    _publish_progress(status)
     return RunResult(
         campaign=code,
         as_of=as_of,
@@ -181,7 +190,7 @@ def finish(
         obligations_created=counts["obligations_created"],
         targets=status.targets,
         notices=notices,
-    )
+    ), status
 
 
 def _districts(code: str, url: str | None) -> tuple[str, list[str]]:
@@ -194,6 +203,38 @@ def _districts(code: str, url: str | None) -> tuple[str, list[str]]:
         return owner.path, list(session.scalars(query))
 
 
+class Call(Protocol):
+    """How `reconcile` calls a task: as a Prefect task run, or its plain function."""
+
+    def __call__(self, task: Task[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def as_task_run(task: Task[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Call `task` as a Prefect task run of the current flow run."""
+    return task(*args, **kwargs)
+
+
+def reconcile(
+    code: str, day: dt.date, actor: str, url: str | None, call: Call = as_task_run
+) -> tuple[RunResult, CampaignStatus]:
+    """The reconcile's tasks in order. The flow calls them as task runs; `bench/timeline.py`
+    also calls their plain functions, which measures what Prefect adds."""
+    run_id, first_seq = call(start_run, code, day, actor, url)
+    created = call(deploy_plan, code, day, actor, url)
+    applied = call(hold_branch_sessions, code, day, actor, url)
+    for step in (collect_reports, screen_members, commend_exemplars):
+        call(step, code, day, actor, url)
+    applied += call(report_upward, code, day, actor, url)
+    owner_path, paths = _districts(code, url)
+    for path in paths:
+        call(deadline_sweep, code, day, actor, url, path)
+    if paths != [owner_path]:  # the committee's own synthesis sits above its districts
+        call(deadline_sweep, code, day, actor, url, owner_path, subtree=False)
+    notices = call(escalate, code, day, actor, url)
+    counts = {"facts_applied": applied, "obligations_created": created}
+    return call(finish, code, day, actor, url, run_id, first_seq, counts, notices)
+
+
 @flow(name="campaign", log_prints=False)
 def campaign_flow(
     code: str, as_of: dt.date | None = None, actor: str = "system", database_url: str | None = None
@@ -201,20 +242,9 @@ def campaign_flow(
     """Reconcile campaign `code` at `as_of` (default: today in Asia/Ho_Chi_Minh)."""
     started = time.perf_counter()
     day = as_of or today()
-    run_id, first_seq = start_run(code, day, actor, database_url)
-    created = deploy_plan(code, day, actor, database_url)
-    applied = hold_branch_sessions(code, day, actor, database_url)
-    for step in (collect_reports, screen_members, commend_exemplars):
-        step(code, day, actor, database_url)
-    applied += report_upward(code, day, actor, database_url)
-    owner_path, paths = _districts(code, database_url)
-    for path in paths:
-        deadline_sweep(code, day, actor, database_url, path)
-    if paths != [owner_path]:  # the committee's own synthesis sits above its districts
-        deadline_sweep(code, day, actor, database_url, owner_path, subtree=False)
-    notices = escalate(code, day, actor, database_url)
-    counts = {"facts_applied": applied, "obligations_created": created}
-    result = finish(code, day, actor, database_url, run_id, first_seq, counts, notices)
+    result, status = reconcile(code, day, actor, database_url)
+    _announce(code, day, result.notices)
+    _publish_progress(status)
     result.seconds = time.perf_counter() - started
     result.flow_run = str(flow_run.get_id() or "") or None
     _publish(result)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
-from models.units import ImportSummary, Unit
+from models.units import ImportSummary, Unit, bump_roster_revision
 from models.validation import Required, problems_of
 
 
@@ -178,6 +178,8 @@ def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
     if changed:
         _record_changes(session, changed, stored, on)
         session.execute(update(Member), [{**v, "id": stored[v["code"]].id} for v in changed])
+    if new or changed:
+        bump_roster_revision(session)
     return ImportSummary(
         sheet.name, len(rows), len(new), len(changed), len(rows) - len(new) - len(changed)
     )

@@ -124,6 +124,8 @@ class Campaign(Base):
     plan: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="registered")
     last_run_on: Mapped[date | None] = mapped_column(Date)
+    # The roster revision the plan was last deployed at (None: never deployed).
+    deployed_revision: Mapped[int | None]
 
     @property
     def plan_file(self) -> PlanFile:

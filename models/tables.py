@@ -7,7 +7,7 @@ from models.facts import Fact
 from models.members import Member, MemberChange
 from models.obligations import Obligation
 from models.plans import Campaign
-from models.units import Unit
+from models.units import RosterRevision, Unit
 
 __all__ = [
     "Assessment",
@@ -20,6 +20,7 @@ __all__ = [
     "Member",
     "MemberChange",
     "Obligation",
+    "RosterRevision",
     "Run",
     "ScreeningCase",
     "Unit",

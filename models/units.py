@@ -233,7 +233,32 @@ def _store(
             ],
         )
         refresh_paths(session)
+        bump_roster_revision(session)
     return ImportSummary(name, len(in_file), len(new), len(changed), len(in_file) - len(touched))
+
+
+class RosterRevision(Base):
+    """A counter every import that changes units or members moves on: a run deploys the plan
+    again only when the roster moved since its campaign was last deployed."""
+
+    __tablename__ = "roster_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    revision: Mapped[int]
+
+
+def bump_roster_revision(session: Session) -> None:
+    """Record that the roster changed."""
+    session.execute(
+        update(RosterRevision)
+        .where(RosterRevision.id == 1)
+        .values(revision=RosterRevision.revision + 1)
+    )
+
+
+def roster_revision(session: Session) -> int:
+    """The roster's current revision."""
+    return int(session.scalar(select(RosterRevision.revision).where(RosterRevision.id == 1)) or 0)
 
 
 def _differs(node: _Node, old: _Node) -> bool:

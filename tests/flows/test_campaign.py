@@ -16,10 +16,11 @@ from models.db import make_engine, migrate, transaction
 from models.documents import Document
 from models.errors import InputError, OutOfScope
 from models.facts import Fact
+from models.members import Member, import_members
 from models.obligations import Obligation
 from models.plans import register_plan
-from tests.files import write_csv
-from tests.flows.conftest import load_town, plan_for
+from tests.files import MEMBER_HEADER, write_csv
+from tests.flows.conftest import MEMBERS, load_town, plan_for
 
 FACT_HEADER = ["date", "kind", "unit", "member", "note"]
 ON_TIME = [
@@ -154,6 +155,39 @@ def test_a_second_run_at_the_same_date_changes_nothing(town: Engine, tmp_path: P
         assert session.scalar(select(func.count()).select_from(Document)) == documents
     with pytest.raises(OutOfScope, match="would go back in time"):
         _run(town, "2023-05-19")
+
+
+def test_a_member_who_joins_mid_campaign_is_deployed_at_the_next_run(
+    town: Engine, tmp_path: Path
+) -> None:
+    _facts(town, tmp_path, "on-time.csv", ON_TIME)
+    _run(town, "2023-02-16")
+    assert _run(town, "2023-02-20").obligations_created == 0, "the roster did not move"
+    joined = [*MEMBERS, ["M8", "Bùi Thị Lan", "B2", "no", "", "active"]]
+    with transaction(town) as session:
+        import_members(
+            write_csv(tmp_path / "members.csv", MEMBER_HEADER, joined),
+            session=session,
+            on=dt.date(2023, 3, 1),
+        )
+    assert _run(town, "2023-03-02").obligations_created == 1
+    _facts(
+        town,
+        tmp_path,
+        "late-joiner.csv",
+        [["2023-03-05", "self_assessment_submitted", "B2", "M8", ""]],
+    )
+    _run(town, "2023-03-06")
+    with transaction(town) as session:
+        state = session.scalar(
+            select(Obligation.state)
+            .join(Member, Member.id == Obligation.member_id)
+            .where(Member.code == "M8", Obligation.kind == "self_assess")
+        )
+    assert state == "met"
+    assert _targets(town)["members_self_assessed"][:2] == (1, 6), (
+        "M8 only: the others report on 10/03"
+    )
 
 
 def test_a_refused_facts_file_leaves_nothing_behind(town: Engine, tmp_path: Path) -> None:
