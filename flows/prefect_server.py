@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -20,8 +22,9 @@ def _free_port() -> int:
 
 @contextmanager
 def local_prefect_server(home: Path) -> Iterator[str]:
-    """Start `prefect server start` with its state under `home`; yield its API URL, exported
-    as PREFECT_API_URL for this process and its children; stop it afterwards."""
+    """Start `prefect server start` with its state under `home`; yield its API URL, the
+    PREFECT_API_URL of this process (its settings and its environment, for its children);
+    stop the server afterwards."""
     home = home.resolve()
     port = _free_port()
     env = {
@@ -42,7 +45,10 @@ def local_prefect_server(home: Path) -> Iterator[str]:
     try:
         wait_healthy(url)
         os.environ.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
-        yield url
+        # Prefect reads its settings once, when it is imported: the environment alone would
+        # leave this process on a temporary server of its own.
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
     finally:
         for key, value in saved.items():
             if value is None:

@@ -2,14 +2,22 @@
 create the work pool, deploy everything, trigger the on-demand deployment, let a worker run it,
 and find the run's effect in our database."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import yaml
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from sqlalchemy import select
 
+from flows.campaign import campaign_flow
 from flows.prefect_server import local_prefect_server
 from models.db import make_engine, migrate, transaction
 from models.plans import Campaign
@@ -17,6 +25,13 @@ from tests.flows.conftest import load_town
 
 ROOT = Path(__file__).parents[2]
 PREFECT = str(Path(sys.executable).parent / "prefect")
+
+
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One local Prefect server for this module's tests; its API URL."""
+    with local_prefect_server(tmp_path_factory.mktemp("prefect")) as api:
+        yield api
 
 
 def _prefect(*args: str) -> str:
@@ -43,27 +58,70 @@ def test_prefect_yaml_schedules_the_daily_run_in_vietnam() -> None:
     assert deployments["on-demand"]["entrypoint"] == "flows/campaign.py:campaign_flow"
 
 
-def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path) -> None:
+def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path, prefect_api: str) -> None:
     url = f"sqlite:///{tmp_path / 'campaign.db'}"
     engine = make_engine(url)
     migrate(engine)
     load_town(engine, tmp_path)
-    with local_prefect_server(tmp_path / "prefect"):
-        _prefect("work-pool", "create", "campaign", "--type", "process")
-        _prefect("--no-prompt", "deploy", "--all")
-        _prefect(
-            "deployment",
-            "run",
-            "campaign/on-demand",
-            "--param",
-            "code=T23",
-            "--param",
-            "as_of=2023-05-20",
-            "--param",
-            f"database_url={url}",
-        )
-        _prefect("worker", "start", "--pool", "campaign", "--run-once")
+    _prefect("work-pool", "create", "campaign", "--type", "process")
+    _prefect("--no-prompt", "deploy", "--all")
+    _prefect(
+        "deployment",
+        "run",
+        "campaign/on-demand",
+        "--param",
+        "code=T23",
+        "--param",
+        "as_of=2023-05-20",
+        "--param",
+        f"database_url={url}",
+    )
+    _prefect("worker", "start", "--pool", "campaign", "--run-once")
     with transaction(engine) as session:
         campaign = session.scalars(select(Campaign).where(Campaign.code == "T23")).one()
         assert (campaign.state, str(campaign.last_run_on)) == ("reporting", "2023-05-20")
     engine.dispose()
+
+
+def test_a_run_in_this_process_is_recorded_by_the_local_server(
+    tmp_path: Path, prefect_api: str
+) -> None:
+    """What `make demo` and the bench rely on: the flow runs against the server they started
+    (not a temporary one of its own), which then holds the run, its artifacts and one
+    escalation event per notice, with the unit and level as resource labels."""
+    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_town(engine, tmp_path)
+    result = campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
+    assert result.notices and result.flow_run
+    expected = {
+        (f"campaign.T23.unit.{n.unit}", n.unit, str(n.level), n.document) for n in result.notices
+    }
+    with SyncPrefectClient(prefect_api) as client:  # that server, whatever this process's settings
+        run = client.read_flow_run(uuid.UUID(result.flow_run))
+        assert run.state is not None and run.state.is_completed()
+        keys = {a.key for a in client.read_artifacts()}
+        assert {"t23-progress", "t23-summary"} <= keys
+        found: set[tuple[str, str, str, str]] = set()
+        deadline = time.monotonic() + 60  # the server persists events in batches
+        while found != expected and time.monotonic() < deadline:
+            time.sleep(0.5)
+            page = client.read_events(
+                EventFilter(
+                    event=EventNameFilter(prefix=["campaign.obligation."]),
+                    related=EventRelatedFilter(id=[f"prefect.flow-run.{result.flow_run}"]),
+                ),
+                limit=50,  # the API's largest page; the town issues fewer notices
+            )
+            found = {
+                (
+                    e.resource.id,
+                    e.resource["campaign.unit"],
+                    e.resource["campaign.level"],
+                    str(e.payload["document"]),
+                )
+                for e in page.events
+            }
+    engine.dispose()
+    assert found == expected
