@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from flows.deploy import session_windows
 from flows.facts import fact_transition
-from models.db import bulk_insert
+from models.bulk import bulk_insert
 from models.facts import Fact, FactKind
 from models.members import Member
 from models.obligations import Obligation

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.db import bulk_insert
+from models.bulk import bulk_insert
 from models.errors import InputError, Problem
 from models.facts import (
     FACT_COLUMNS,

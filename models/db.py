@@ -1,12 +1,11 @@
 """The engine and session factory, SQLite pragmas, and schema migration through Alembic."""
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -63,22 +62,6 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
     with session_factory(engine).begin() as session:
         yield session
-
-
-def bulk_insert(
-    session: Session, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """Insert plain tuples straight through the driver: for the hot paths (audit appends, large
-    imports) where SQLAlchemy's per-row parameter processing costs more than the database."""
-    rows = list(rows)
-    if not rows:
-        return
-    connection = session.connection()
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    statement = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    )
-    connection.exec_driver_sql(statement, rows)
 
 
 def alembic_config(engine: Engine) -> Config:

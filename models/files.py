@@ -2,6 +2,7 @@
 Vietnamese headers of the operator contract."""
 
 import csv
+import io
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -48,8 +49,10 @@ def _raw_rows(path: Path) -> Iterator[list[str]]:
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         yield from _xlsx_rows(path)
         return
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        yield from csv.reader(handle)
+    # Vietnamese text composed one way (NFC) whatever the editor wrote: the whole file at once,
+    # which equals cell by cell (no delimiter composes with a combining mark).
+    text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8-sig"))
+    yield from csv.reader(io.StringIO(text, newline=""))
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
@@ -59,7 +62,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
-            yield ["" if v is None else _cell_text(v) for v in values]
+            yield ["" if v is None else unicodedata.normalize("NFC", _cell_text(v)) for v in values]
     finally:
         workbook.close()
 
@@ -110,11 +113,7 @@ def read_sheet(path: Path, columns: list[Column]) -> Sheet:
             raise InputError([Problem(name, None, None, "the file is empty")])
         index = _map_header(name, header, columns)
         headers = {key: header[position].strip() for position, key in index.items()}
-        rows = [
-            SheetRow(number, {key: _cell(values, pos) for pos, key in index.items()})
-            for number, values in enumerate(raw, start=2)
-            if any(v.strip() for v in values)
-        ]
+        rows = list(_rows(raw, index))
     except InputError:
         raise
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
@@ -124,5 +123,13 @@ def read_sheet(path: Path, columns: list[Column]) -> Sheet:
     return Sheet(name, headers, rows)
 
 
-def _cell(values: list[str], position: int) -> str:
-    return unicodedata.normalize("NFC", values[position]).strip() if position < len(values) else ""
+def _rows(raw: Iterator[list[str]], index: dict[int, str]) -> Iterator[SheetRow]:
+    """The data rows that hold anything, their cells stripped, a short row padded."""
+    items = list(index.items())
+    width = max(index, default=-1) + 1
+    for number, values in enumerate(raw, start=2):
+        if not "".join(values).strip():
+            continue
+        if len(values) < width:
+            values = values + [""] * (width - len(values))
+        yield SheetRow(number, {key: values[position].strip() for position, key in items})

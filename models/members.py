@@ -11,6 +11,7 @@ from sqlalchemy import Date, ForeignKey, String, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
+from models.bulk import bulk_insert
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
 from models.units import ImportSummary, Unit, bump_roster_revision
@@ -61,8 +62,10 @@ MEMBER_COLUMNS = [
     Column("status", "Tình trạng", required=False),
 ]
 
-_YES = {"yes", "có", "co", "1", "true", "x"}
-_NO = {"no", "không", "khong", "0", "false"}
+_YES_NO = {
+    **dict.fromkeys(("yes", "có", "co", "1", "true", "x"), True),
+    **dict.fromkeys(("no", "không", "khong", "0", "false"), False),
+}
 
 
 class MemberRow(BaseModel):
@@ -80,12 +83,10 @@ class MemberRow(BaseModel):
     @field_validator("leader", mode="before")
     @classmethod
     def _yes_or_no(cls, value: object) -> bool:
-        text = str(value).strip().casefold()
-        if text in _YES:
-            return True
-        if text in _NO:
-            return False
-        raise ValueError("must be yes/no, có/không, 1/0 or true/false")
+        found = _YES_NO.get(str(value).strip().casefold())
+        if found is None:
+            raise ValueError("must be yes/no, có/không, 1/0 or true/false")
+        return found
 
     @field_validator("status", mode="before")
     @classmethod
@@ -174,7 +175,7 @@ def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
     new = [v for v in values if v["code"] not in stored]
     changed = [v for v in values if v["code"] in stored and _differs(v, stored[v["code"]])]
     if new:
-        session.execute(insert(Member), new)
+        bulk_insert(session, "member", _INSERTED, [tuple(v[c] for c in _INSERTED) for v in new])
     if changed:
         _record_changes(session, changed, stored, on)
         session.execute(update(Member), [{**v, "id": stored[v["code"]].id} for v in changed])
@@ -186,6 +187,7 @@ def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
 
 
 _FIELDS = ("full_name", "unit_id", "leader", "position", "status")
+_INSERTED = ("code", *_FIELDS)
 
 
 def _differs(value: Mapping[str, Any], old: Any) -> bool:

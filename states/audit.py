@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.audit import GENESIS, AuditEvent, AuditHead
-from models.db import bulk_insert
+from models.bulk import bulk_insert
 from models.errors import AuditBroken
 
 CONTENT = (

@@ -1,7 +1,9 @@
 """Importing the roster."""
 
+import unicodedata
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -58,6 +60,22 @@ def test_vietnamese_headers_and_yes_no_spellings(town: Engine, tmp_path: Path) -
     assert roster["DV1"] == ("DV1", "B1", True, "active")
     assert roster["DV5"] == ("DV5", "G2", False, "transferred_out")
     assert sum(leader for *_, leader, _ in roster.values()) == 2
+
+
+@pytest.mark.parametrize("write", [write_csv, write_xlsx], ids=["csv", "xlsx"])
+def test_text_decomposed_by_the_editor_is_stored_composed(
+    town: Engine, tmp_path: Path, write: Any
+) -> None:
+    """Some editors save Vietnamese decomposed (NFD): headers still match, "có" is still yes,
+    and names are stored composed (NFC), so they compare equal to what other files wrote."""
+    header = [unicodedata.normalize("NFD", h) for h in MEMBER_HEADER_VI]
+    rows = [[unicodedata.normalize("NFD", c) for c in row] for row in TOWN_MEMBERS]
+    assert rows[0][1] != TOWN_MEMBERS[0][1]
+    _load(town, write(tmp_path / f"m.{write.__name__[6:]}", header, rows))
+    with transaction(town) as session:
+        names = dict(session.execute(select(Member.code, Member.full_name)).all())
+    assert names == {row[0]: row[1] for row in TOWN_MEMBERS}
+    assert _roster(town)["DV1"] == ("DV1", "B1", True, "active")
 
 
 def test_changed_status_and_unit_are_kept_as_dated_changes(town: Engine, tmp_path: Path) -> None:
