@@ -363,7 +363,7 @@ def _store(
                 p.unit_id,
                 p.member_id,
                 p.fact.note,
-                p.fact.key,
+                p.key,
                 actor,
                 today,
             )
