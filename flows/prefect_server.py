@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from prefect.events.worker import EventsWorker
+from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 
@@ -47,8 +49,12 @@ def local_prefect_server(home: Path) -> Iterator[str]:
         os.environ.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
         # Prefect reads its settings once, when it is imported: the environment alone would
         # leave this process on a temporary server of its own.
+        _restart_prefect_workers()
         with temporary_settings(updates={PREFECT_API_URL: url}):
-            yield url
+            try:
+                yield url
+            finally:
+                _restart_prefect_workers()  # what they hold goes to this server, still up
     finally:
         for key, value in saved.items():
             if value is None:
@@ -57,6 +63,13 @@ def local_prefect_server(home: Path) -> Iterator[str]:
                 os.environ[key] = value
         server.terminate()
         server.wait(30)
+
+
+def _restart_prefect_workers() -> None:
+    """Prefect's event and log workers keep the API they started with: stop them, sending what
+    they hold, so the next event or log line starts one on the API now configured."""
+    EventsWorker.drain_all(at_exit=False)
+    APILogWorker.drain_all(at_exit=False)
 
 
 def wait_healthy(url: str, seconds: float = 120) -> None:

@@ -86,9 +86,10 @@ def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path, prefect_api: str
 def test_a_run_in_this_process_is_recorded_by_the_local_server(
     tmp_path: Path, prefect_api: str
 ) -> None:
-    """What `make demo` and the bench rely on: the flow runs against the server they started
-    (not a temporary one of its own), which then holds the run, its artifacts and one
-    escalation event per notice, with the unit and level as resource labels."""
+    """What the bench relies on (the demo's commands are child processes, which the exported
+    PREFECT_API_URL already reaches): a flow run in this process goes to the server started
+    here, not to a temporary one of its own; that server then holds the run, its artifacts
+    and one escalation event per notice, with the unit and level as resource labels."""
     url = f"sqlite:///{tmp_path / 'campaign.db'}"
     engine = make_engine(url)
     migrate(engine)
