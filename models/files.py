@@ -2,7 +2,6 @@
 Vietnamese headers of the operator contract."""
 
 import csv
-import io
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -49,10 +48,10 @@ def _raw_rows(path: Path) -> Iterator[list[str]]:
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         yield from _xlsx_rows(path)
         return
-    # Vietnamese text composed one way (NFC) whatever the editor wrote: the whole file at once,
-    # which equals cell by cell (no delimiter composes with a combining mark).
-    text = unicodedata.normalize("NFC", path.read_text(encoding="utf-8-sig"))
-    yield from csv.reader(io.StringIO(text, newline=""))
+    # Vietnamese text composed one way (NFC) whatever the editor wrote: a line at a time, which
+    # equals cell by cell (no delimiter composes with a combining mark) and streams the file.
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield from csv.reader(unicodedata.normalize("NFC", line) for line in handle)
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
