@@ -172,25 +172,14 @@ def finish(
     run_id: int,
     first_seq: int,
     counts: dict[str, int],
-    notices: list[NoticeView],
-) -> tuple[RunResult, CampaignStatus]:
-    """Close the campaign if its synthesis is in, record the run; return what it did and the
-    progress down to the grassroots organisations."""
+) -> tuple[int, CampaignStatus]:
+    """Close the campaign if its synthesis is in, record the run; return its transitions and
+    the progress down to the grassroots organisations."""
     with _campaign(url, code) as (session, campaign):
         close_when_synthesised(session, campaign, _ctx(campaign, as_of, actor))
         transitions = finish_run(session, run_id, campaign, first_seq, counts)
     with _campaign(url, code) as (session, campaign):
-        status = campaign_status(session, code, branches=False)
-    return RunResult(
-        campaign=code,
-        as_of=as_of,
-        state=status.state,
-        transitions=transitions,
-        facts_applied=counts["facts_applied"],
-        obligations_created=counts["obligations_created"],
-        targets=status.targets,
-        notices=notices,
-    ), status
+        return transitions, campaign_status(session, code, branches=False)
 
 
 def _districts(code: str, url: str | None) -> tuple[str, list[str]]:
@@ -232,7 +221,20 @@ def reconcile(
         call(deadline_sweep, code, day, actor, url, owner_path, subtree=False)
     notices = call(escalate, code, day, actor, url)
     counts = {"facts_applied": applied, "obligations_created": created}
-    return call(finish, code, day, actor, url, run_id, first_seq, counts, notices)
+    # The notices go round the tasks, not through them: Prefect walks every task's parameters
+    # (seconds for a few thousand notices).
+    transitions, status = call(finish, code, day, actor, url, run_id, first_seq, counts)
+    result = RunResult(
+        campaign=code,
+        as_of=day,
+        state=status.state,
+        transitions=transitions,
+        facts_applied=applied,
+        obligations_created=created,
+        targets=status.targets,
+        notices=notices,
+    )
+    return result, status
 
 
 @flow(name="campaign", log_prints=False)

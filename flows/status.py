@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, case, false, func, select
 from sqlalchemy.orm import Session
@@ -94,8 +94,7 @@ def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, _Counts]:
     return counts
 
 
-@dataclass(frozen=True)
-class _UnitRow:
+class _UnitRow(NamedTuple):
     id: int
     code: str
     name: str
@@ -108,7 +107,7 @@ def _subtree(session: Session, root_path: str) -> list[_UnitRow]:
     query = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.path).where(
         Unit.path.startswith(root_path)
     )
-    return [_UnitRow(*row) for row in session.execute(query.order_by(Unit.path))]
+    return [_UnitRow._make(row) for row in session.execute(query.order_by(Unit.path))]
 
 
 def _rolled_up(units: list[_UnitRow], own: dict[int, _Counts]) -> dict[int, _Counts]:
@@ -121,7 +120,9 @@ def _rolled_up(units: list[_UnitRow], own: dict[int, _Counts]) -> dict[int, _Cou
     return totals
 
 
-def _unit_obligations(session: Session, campaign_id: int) -> dict[int, list[ObligationView]]:
+def _unit_obligations(
+    session: Session, campaign_id: int, shown: set[int]
+) -> dict[int, list[ObligationView]]:
     query = (
         select(
             Obligation.unit_id,
@@ -136,6 +137,8 @@ def _unit_obligations(session: Session, campaign_id: int) -> dict[int, list[Obli
     )
     found: dict[int, list[ObligationView]] = defaultdict(list)
     for unit_id, kind, due, state, level, window in session.execute(query):
+        if unit_id not in shown:
+            continue
         found[unit_id].append(
             ObligationView(
                 kind=kind, due=due, state=state, escalation_level=level, window=window or None
@@ -154,7 +157,7 @@ def campaign_status(
     units = _subtree(session, root)
     totals = _rolled_up(units, _counts_by_unit(session, campaign.id))
     shown = units if branches else [u for u in units if u.kind != UnitKind.branch.value]
-    obligations = _unit_obligations(session, campaign.id)
+    obligations = _unit_obligations(session, campaign.id, {u.id for u in shown})
     codes = {u.id: u.code for u in units}
     views = [
         UnitStatus(
