@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.bulk import bulk_insert
+from models.bulk import bulk_insert, without_gc_pauses
 from models.errors import InputError, Problem
 from models.facts import (
     FACT_COLUMNS,
@@ -100,6 +100,7 @@ class _Pending:
     moves: "tuple[Lifecycle, str | None] | None"  # what the fact fires, if anything
 
 
+@without_gc_pauses
 def import_facts(
     code: str, path: Path, *, session: Session, actor: str, today: dt.date
 ) -> FactsSummary:

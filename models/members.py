@@ -11,7 +11,7 @@ from sqlalchemy import Date, ForeignKey, String, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
-from models.bulk import bulk_insert
+from models.bulk import bulk_insert, without_gc_pauses
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
 from models.units import ImportSummary, Unit, bump_roster_revision
@@ -137,6 +137,7 @@ def _check_code_and_unit(
     return problems
 
 
+@without_gc_pauses
 def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
     """Load or update the roster from `path`; changes of unit or status are kept, dated `on`."""
     sheet = read_sheet(path, MEMBER_COLUMNS)
