@@ -166,14 +166,14 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
 
 
-def _build_tree(world: _World, total: int, shape: str) -> str:
+def _build_tree(world: _World, total: int, shape: str, districts_wanted: int | None) -> str:
     if shape == "town":
         root, districts = "LAGI", [("LAGI", "Thị ủy La Gi")]
         world.units.append(["LAGI", "Thị ủy La Gi", "district", ""])
     else:
         root = "TINH"
         world.units.append(["TINH", "Tỉnh ủy Bình Thuận", "province", ""])
-        count = max(1, round(total / 20_000))
+        count = districts_wanted or max(1, round(total / 20_000))
         districts = [
             (
                 f"D{i + 1:02d}",
@@ -337,11 +337,13 @@ def generate(
     plan_code: str = "GTLT-2023-DEMO",
     on_time: float = 0.85,
     never: float = 0.03,
+    districts: int | None = None,
 ) -> GeneratedFiles:
-    """Write units.csv, members.csv, plan.yaml and facts.csv for `members` members into `out`."""
+    """Write units.csv, members.csv, plan.yaml and facts.csv for `members` members into `out`
+    (a province has a district per 20,000 members, unless `districts` says how many)."""
     out.mkdir(parents=True, exist_ok=True)
     world = _World(random.Random(seed), on_time=on_time, never=never)
-    root = _build_tree(world, members, shape)
+    root = _build_tree(world, members, shape, districts)
     _unit_facts(world, root)
     _member_facts(world)
     world.facts.sort(key=lambda f: (f[0], f[2], f[3]))

@@ -1,7 +1,9 @@
 """The deadline sweep: judge every obligation of a part of the tree at the run's date, and
 climb the escalation ladder, each step an audited set-based transition."""
 
-from sqlalchemy import ColumnElement, and_, select
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from models.obligations import Obligation
@@ -11,21 +13,40 @@ from states.engine import FireContext, fire_many
 from states.obligation import OBLIGATION
 
 
-def in_subtree(path: str, *, subtree: bool = True) -> ColumnElement[bool]:
-    """Obligations of units in the subtree at `path` (or of that unit alone)."""
-    units = Unit.path.startswith(path) if subtree else Unit.path == path
+def in_subtree(paths: Sequence[str], *, subtree: bool = True) -> ColumnElement[bool]:
+    """Obligations of units in the subtrees at `paths` (or of those units alone)."""
+    units = or_(*(Unit.path.startswith(p) if subtree else Unit.path == p for p in paths))
     return Obligation.unit_id.in_(select(Unit.id).where(units))
 
 
+def chunks_of_units(sizes: Sequence[tuple[str, int]], limit: int) -> list[list[str]]:
+    """Group subtrees (path, units in it), in order, into chunks of at most `limit` units; a
+    subtree larger than `limit` is a chunk of its own."""
+    chunks: list[list[str]] = []
+    held = 0
+    for path, units in sizes:
+        if not chunks or held + units > limit:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(path)
+        held += units
+    return chunks
+
+
 def sweep(
-    session: Session, campaign_id: int, path: str, ctx: FireContext, *, subtree: bool = True
+    session: Session,
+    campaign_id: int,
+    paths: Sequence[str],
+    ctx: FireContext,
+    *,
+    subtree: bool = True,
 ) -> int:
-    """Move every obligation under `path` as far as the run's date takes it; returns moves.
+    """Move every obligation under `paths` as far as the run's date takes it; returns moves.
 
     Done in time → met; late evidence of a duty first judged overdue → met_late (or back to met
     when its date shows it was in time); no evidence → reminded, overdue, escalated level by
     level, each step audited in order."""
-    scope = and_(Obligation.campaign_id == campaign_id, in_subtree(path, subtree=subtree))
+    scope = and_(Obligation.campaign_id == campaign_id, in_subtree(paths, subtree=subtree))
     unevidenced = and_(scope, Obligation.evidence_on.is_(None))
     moved = fire_many(session, OBLIGATION, "meet", ctx=ctx, where=scope)
     moved += fire_many(session, OBLIGATION, "confirm_in_time", ctx=ctx, where=scope)

@@ -366,7 +366,7 @@ def test_a_run_cut_short_is_finished_by_running_again(town: Engine, tmp_path: Pa
         flow.report_upward,
     ):
         task.fn("T23", day, "tester", url)
-    flow.deadline_sweep.fn("T23", day, "tester", url, "/TOWN/G1/")  # … and the process dies
+    flow.deadline_sweep.fn("T23", day, "tester", url, ["/TOWN/G1/"])  # … and the process dies
     _run(town, "2023-05-20")
     states, events = _end_state(town)
     assert len(events) == len(set(events)), "a transition was repeated"

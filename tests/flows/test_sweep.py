@@ -1,0 +1,114 @@
+"""The deadline sweep split into chunks of districts: how districts are grouped, and that the
+grouping changes nothing of what the sweep does."""
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+import flows.campaign as campaign_flow
+from flows.facts import import_facts
+from flows.generate import GeneratedFiles, generate
+from flows.sweep import chunks_of_units
+from models.audit import AuditEvent
+from models.db import make_engine, migrate, transaction
+from models.members import import_members
+from models.obligations import Obligation
+from models.plans import register_plan
+from models.units import import_units
+
+sizes = st.lists(st.integers(min_value=0, max_value=50), max_size=30).map(
+    lambda units: [(f"/P/D{i:02d}/", n) for i, n in enumerate(units)]
+)
+
+
+@given(sizes=sizes, limit=st.integers(min_value=1, max_value=120))
+def test_chunks_keep_every_district_once_in_order_and_within_the_limit(
+    sizes: list[tuple[str, int]], limit: int
+) -> None:
+    chunks = chunks_of_units(sizes, limit)
+    assert [p for chunk in chunks for p in chunk] == [p for p, _ in sizes]
+    units = dict(sizes)
+    for index, chunk in enumerate(chunks):
+        held = sum(units[p] for p in chunk)
+        assert held <= limit or len(chunk) == 1, "only a district larger than the limit exceeds it"
+        if index:  # greedy: the chunk's first district did not fit in the one before
+            before = sum(units[p] for p in chunks[index - 1])
+            assert before + units[chunk[0]] > limit
+
+
+def test_a_district_larger_than_the_limit_is_a_chunk_of_its_own() -> None:
+    sizes = [("/P/A/", 3), ("/P/B/", 12), ("/P/C/", 2), ("/P/D/", 2)]
+    assert chunks_of_units(sizes, 5) == [["/P/A/"], ["/P/B/"], ["/P/C/", "/P/D/"]]
+
+
+DAYS = ("2023-02-15", "2023-03-31", "2023-05-12", "2023-05-20", "2023-05-27")
+
+
+def _load(files: GeneratedFiles, url: str) -> None:
+    engine = make_engine(url)
+    migrate(engine)
+    with transaction(engine) as session:
+        import_units(files.units, session=session)
+    with transaction(engine) as session:
+        import_members(files.members, session=session, on=dt.date(2023, 1, 30))
+    with transaction(engine) as session:
+        register_plan(files.plan, session=session)
+    with transaction(engine) as session:
+        import_facts("P23", files.facts, session=session, actor="t", today=dt.date(2026, 1, 1))
+    engine.dispose()
+
+
+Outcome = tuple[dict[int, tuple[str, int]], Counter[tuple[object, ...]]]
+
+
+def _run(url: str, units_per_task: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Outcome]:
+    """Run the timeline with sweep tasks of `units_per_task`; the chunks and the end state."""
+    monkeypatch.setattr(campaign_flow, "SWEEP_UNITS", units_per_task)
+    chunks = campaign_flow._sweep_chunks("P23", url)[1]
+    for day in DAYS:
+        plain = lambda task, *a, **k: task.fn(*a, **k)  # noqa: E731
+        campaign_flow.reconcile("P23", dt.date.fromisoformat(day), "t", url, call=plain)
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        states = {
+            i: (s, level)
+            for i, s, level in session.execute(
+                select(Obligation.id, Obligation.state, Obligation.escalation_level)
+            )
+        }
+        moves = select(
+            AuditEvent.at,
+            AuditEvent.entity,
+            AuditEvent.entity_id,
+            AuditEvent.trigger,
+            AuditEvent.from_state,
+            AuditEvent.to_state,
+        )
+        events = Counter(tuple(row) for row in session.execute(moves))
+    engine.dispose()
+    return chunks, (states, events)
+
+
+def test_sweeping_district_by_district_or_all_at_once_ends_the_same(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same province through the 2023 timeline, swept in tasks of one district each and
+    in one task of every district: the same states, levels and audit events."""
+    files = generate(1_500, tmp_path / "files", seed=3, plan_code="P23", districts=4)
+    together_url = f"sqlite:///{tmp_path / 'together.db'}"
+    _load(files, database_url)
+    _load(files, together_url)
+    one_each, outcome = _run(database_url, 1, monkeypatch)
+    together, same = _run(together_url, 10**9, monkeypatch)
+    assert len(one_each) > 1 and all(len(chunk) == 1 for chunk in one_each)
+    assert together == [[path for chunk in one_each for path in chunk]]
+    states, events = outcome
+    assert {"met", "escalated"} <= {state for state, _ in states.values()}
+    assert {"remind", "lapse", "escalate"} <= {trigger for _, _, _, trigger, _, _ in events}
+    assert same == outcome
