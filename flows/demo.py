@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from flows.prefect_server import local_prefect_server
+from flows.prefect_server import local_prefect_server, wait_healthy
 from models.db import make_engine, transaction
 from models.members import count_by_status, count_leaders
 from models.units import count_by_kind
@@ -44,8 +44,6 @@ def campaign(*args: str | Path, quiet: bool = False) -> str:
 
 def load() -> None:
     """Create the database, generate a town of about 2,000 members, load it, register the plan."""
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir()
     campaign("db", "init")
     campaign(
         "generate", "--members", "2000", "--shape", "town", "--seed", "2023", "--out", OUT / "data"
@@ -144,8 +142,12 @@ def run_timeline() -> None:
 def main() -> None:
     """Run the demo and say how long it took."""
     started = time.perf_counter()
-    load()
-    with local_prefect_server(OUT / "prefect"):
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir()
+    # The Prefect server starts while the organisation loads (which needs no Prefect).
+    with local_prefect_server(OUT / "prefect", ready=False) as api:
+        load()
+        wait_healthy(api)
         console.print("[dim]a local Prefect server runs the flows (its UI shows the artifacts)[/]")
         run_timeline()
     console.print(

@@ -23,10 +23,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_prefect_server(home: Path) -> Iterator[str]:
+def local_prefect_server(home: Path, *, ready: bool = True) -> Iterator[str]:
     """Start `prefect server start` with its state under `home`; yield its API URL, the
     PREFECT_API_URL of this process (its settings and its environment, for its children);
-    stop the server afterwards."""
+    stop the server afterwards.
+
+    The server takes 10-25 s to start (its migrations, the first time): with `ready=False` the
+    URL is yielded as soon as it is started, so other work can overlap its start; call
+    `wait_healthy(url)` before the first flow."""
     home = home.resolve()
     port = _free_port()
     env = {
@@ -45,7 +49,8 @@ def local_prefect_server(home: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/api"
     saved = {k: os.environ.get(k) for k in ("PREFECT_API_URL", "PREFECT_HOME")}
     try:
-        wait_healthy(url)
+        if ready:
+            wait_healthy(url)
         os.environ.update(PREFECT_API_URL=url, PREFECT_HOME=str(home))
         # Prefect reads its settings once, when it is imported: the environment alone would
         # leave this process on a temporary server of its own.

@@ -18,7 +18,7 @@ from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFil
 from sqlalchemy import select
 
 from flows.campaign import campaign_flow
-from flows.prefect_server import local_prefect_server
+from flows.prefect_server import local_prefect_server, wait_healthy
 from models.db import make_engine, migrate, transaction
 from models.plans import Campaign
 from tests.flows.conftest import load_town
@@ -29,8 +29,10 @@ PREFECT = str(Path(sys.executable).parent / "prefect")
 
 @pytest.fixture(scope="module")
 def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One local Prefect server for this module's tests; its API URL."""
-    with local_prefect_server(tmp_path_factory.mktemp("prefect")) as api:
+    """One local Prefect server for this module's tests; its API URL. Started the demo's way:
+    the URL at once, its health awaited before the first use."""
+    with local_prefect_server(tmp_path_factory.mktemp("prefect"), ready=False) as api:
+        wait_healthy(api)
         yield api
 
 
