@@ -3,16 +3,16 @@ lifecycles (replayed in date order), then store it whole or not at all."""
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.bulk import bulk_insert, without_gc_pauses
+from models.bulk import insert_behind, without_gc_pauses
 from models.errors import InputError, Problem
 from models.facts import (
     FACT_COLUMNS,
@@ -108,13 +108,22 @@ def import_facts(
     campaign = get_campaign(session, code)
     sheet = read_sheet(path, FACT_COLUMNS)
     context = _context(session, campaign, sheet, today)
-    rows = _parse(context)
+    # One import of a campaign's facts at a time (SQLite's writes are serial already): the
+    # facts stored before this one are exactly those up to `stored_up_to`.
+    session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
+    stored_up_to = session.scalar(select(func.max(Fact.id))) or 0
     known = set(session.scalars(select(Fact.key).where(Fact.campaign_id == campaign.id)))
-    fresh = _unique(r for r in rows if r.key not in known)
-    _replay(session, context, fresh)
-    if context.problems:
-        raise InputError(context.problems)
-    _store(session, campaign, fresh, actor, today)
+    # The new facts are written on a second thread while the rest of the file is checked; a
+    # bad row anywhere rolls them back to this savepoint, whatever the caller does next.
+    with session.begin_nested():
+        fresh: list[_Pending] = []
+        with insert_behind(session, "fact", FACT_COLUMNS_STORED) as store:
+            for pending in _unique(r for r in _parse(context) if r.key not in known):
+                store(_stored(campaign, pending, actor, today))
+                fresh.append(pending)
+        _replay(session, context, fresh, stored_up_to)
+        if context.problems:
+            raise InputError(context.problems)
     return FactsSummary(sheet.name, len(sheet.rows), len(fresh), len(sheet.rows) - len(fresh))
 
 
@@ -135,18 +144,16 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
     return _Context(campaign, campaign.plan_file, sheet, units, members, today)
 
 
-def _unique(rows: Iterable[_Pending]) -> list[_Pending]:
+def _unique(rows: Iterable[_Pending]) -> Iterator[_Pending]:
     seen: set[str] = set()
-    unique = []
     for row in rows:
         if row.key not in seen:
             seen.add(row.key)
-            unique.append(row)
-    return unique
+            yield row
 
 
-def _parse(context: _Context) -> list[_Pending]:
-    rows = []
+def _parse(context: _Context) -> Iterator[_Pending]:
+    """The file's valid rows, as they are checked; the others become problems."""
     for line in context.sheet.rows:
         try:
             fact = FactRow.model_validate(line.cells)
@@ -155,8 +162,7 @@ def _parse(context: _Context) -> list[_Pending]:
             continue
         pending = _check(context, line.number, fact)
         if pending is not None:
-            rows.append(pending)
-    return rows
+            yield pending
 
 
 def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
@@ -258,7 +264,7 @@ def _entity(p: _Pending) -> EntityKey:
     return (p.moves[0].name, "u", p.unit_id)
 
 
-def _replay(session: Session, context: _Context, fresh: list[_Pending]) -> None:
+def _replay(session: Session, context: _Context, fresh: list[_Pending], stored_up_to: int) -> None:
     """Replay every lifecycle fact of the touched entities in date order through the machines."""
     touched = [p for p in fresh if p.moves is not None]
     if not touched:
@@ -266,7 +272,7 @@ def _replay(session: Session, context: _Context, fresh: list[_Pending]) -> None:
     history: dict[EntityKey, list[_Event]] = defaultdict(list)
     for p in touched:
         history[_entity(p)].append(_Event(p.fact.date, True, p.fact, p.row))
-    for key, event in _stored_history(session, context, touched):
+    for key, event in _stored_history(session, context, touched, stored_up_to):
         history[key].append(event)
     for events in history.values():
         # Stored facts sort before new ones of the same day: they were recorded first.
@@ -274,7 +280,7 @@ def _replay(session: Session, context: _Context, fresh: list[_Pending]) -> None:
 
 
 def _stored_history(
-    session: Session, context: _Context, touched: list[_Pending]
+    session: Session, context: _Context, touched: list[_Pending], stored_up_to: int
 ) -> Iterable[tuple[EntityKey, _Event]]:
     """The stored lifecycle facts of the touched entities (one scan of the campaign's facts,
     never an IN list as long as the roster)."""
@@ -284,7 +290,11 @@ def _stored_history(
     kinds = [k.value for k in (*FACT_TRIGGERS, FactKind.screening_step)]
     query = select(
         Fact.date, Fact.kind, Fact.unit_id, Fact.member_id, Fact.note, Fact.applied_on
-    ).where(Fact.campaign_id == context.campaign.id, Fact.kind.in_(kinds))
+    ).where(
+        Fact.campaign_id == context.campaign.id,
+        Fact.kind.in_(kinds),
+        Fact.id <= stored_up_to,  # not this import's own rows, written already
+    )
     for day, kind, unit_id, member_id, note, applied_on in session.execute(query):
         found = fact_transition(kind, note)
         if found is None:
@@ -349,25 +359,17 @@ FACT_COLUMNS_STORED = (
 )
 
 
-def _store(
-    session: Session, campaign: Campaign, fresh: list[_Pending], actor: str, today: dt.date
-) -> None:
-    bulk_insert(
-        session,
-        "fact",
-        FACT_COLUMNS_STORED,
-        (
-            (
-                campaign.id,
-                p.fact.date,
-                p.fact.kind.value,
-                p.unit_id,
-                p.member_id,
-                p.fact.note,
-                p.key,
-                actor,
-                today,
-            )
-            for p in fresh
-        ),
+def _stored(campaign: Campaign, p: _Pending, actor: str, today: dt.date) -> tuple[object, ...]:
+    """A fact's row, in FACT_COLUMNS_STORED order."""
+    fact = p.fact
+    return (
+        campaign.id,
+        fact.date,
+        fact.kind.value,
+        p.unit_id,
+        p.member_id,
+        fact.note,
+        p.key,
+        actor,
+        today,
     )

@@ -209,6 +209,14 @@ def test_a_refused_facts_file_leaves_nothing_behind(town: Engine, tmp_path: Path
     ]
     with transaction(town) as session:
         assert session.scalar(select(func.count()).select_from(Fact)) == 0
+    # The valid rows before the bad ones were written while the file was checked: a caller
+    # that catches the refusal and commits its transaction still stores none of them.
+    with transaction(town) as session, pytest.raises(InputError):
+        import_facts(
+            "T23", tmp_path / "bad.csv", session=session, actor="t", today=dt.date(2026, 1, 1)
+        )
+    with transaction(town) as session:
+        assert session.scalar(select(func.count()).select_from(Fact)) == 0
     _facts(town, tmp_path, "good.csv", ON_TIME)
     _facts(town, tmp_path, "good.csv", ON_TIME)
     with transaction(town) as session:

@@ -1,10 +1,14 @@
-"""The garbage collector's pause around large imports."""
+"""Large imports: the garbage collector's pause, and rows inserted behind the caller."""
 
 import gc
+import threading
 
 import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
-from models.bulk import without_gc_pauses
+from models.bulk import insert_behind, without_gc_pauses
+from models.db import transaction
 
 
 def test_the_collector_is_paused_during_the_call_and_resumes_after_it() -> None:
@@ -42,3 +46,55 @@ def test_a_collector_paused_by_the_caller_stays_paused() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _rows(engine: Engine) -> list[tuple[int, str]]:
+    with transaction(engine) as session:
+        return [tuple(r) for r in session.execute(text("SELECT id, code FROM t ORDER BY id"))]
+
+
+@pytest.fixture
+def table(engine: Engine) -> Engine:
+    with transaction(engine) as session:
+        session.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(16) UNIQUE)"))
+    return engine
+
+
+def test_rows_inserted_behind_are_all_written_in_the_callers_transaction(table: Engine) -> None:
+    wanted = [(i, f"c{i}") for i in range(1, 2_346)]  # not a multiple of the statement size
+    with transaction(table) as session:
+        with insert_behind(session, "t", ("id", "code"), rows=100) as add:
+            for row in wanted:
+                add(row)
+        assert session.scalar(text("SELECT count(*) FROM t")) == len(wanted)
+        session.rollback()
+    assert _rows(table) == []
+    with transaction(table) as session, insert_behind(session, "t", ("id", "code")) as add:
+        for row in wanted:
+            add(row)
+    assert _rows(table) == wanted
+
+
+def test_the_writers_error_is_raised_when_the_block_ends(table: Engine) -> None:
+    with (
+        pytest.raises(IntegrityError),
+        transaction(table) as session,
+        insert_behind(session, "t", ("id", "code"), rows=10) as add,
+    ):
+        for i in range(1, 50):
+            add((i, "same" if i == 25 else f"c{i}"))
+        add((50, "same"))  # breaks the unique code: the last statement fails
+    assert _rows(table) == []
+
+
+def test_an_error_of_the_block_stops_the_writer_and_propagates(table: Engine) -> None:
+    with (
+        pytest.raises(ValueError, match="bad row"),
+        transaction(table) as session,
+        insert_behind(session, "t", ("id", "code"), rows=10) as add,
+    ):
+        for i in range(1, 35):
+            add((i, f"c{i}"))
+        raise ValueError("bad row")
+    assert _rows(table) == []
+    assert [t.name for t in threading.enumerate() if t.name.startswith("insert-")] == []
