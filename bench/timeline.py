@@ -1,6 +1,6 @@
 """The full 2023 timeline on a generated province (issue 4's figure).
 
-    .venv/bin/python bench/timeline.py --members 200000
+    .venv/bin/python bench/timeline.py --members 200000 [--prefect-db postgresql]
 
 Generates the organisation, imports units, members and facts, runs the campaign flow at every
 date that matters against one local Prefect server, then reads the status; prints each step's
@@ -11,8 +11,11 @@ Prefect adds (task and flow runs, events, artifacts, its server sharing the mach
 import argparse
 import datetime as dt
 import shutil
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +65,13 @@ def main() -> None:
     """Run the timeline and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=200_000)
+    parser.add_argument(
+        "--prefect-db",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="where the Prefect server keeps its records (the campaign's database is SQLite "
+        "either way): its default SQLite file, or a throwaway PostgreSQL cluster",
+    )
     args = parser.parse_args()
     print(f"{'machine: 10M-iteration Python loop':<40} {_machine_speed():7.2f} s")
     with tempfile.TemporaryDirectory() as folder:
@@ -94,7 +104,10 @@ def main() -> None:
         shutil.copy(root / "bench.db", root / "plain.db")
         with_prefect: list[float] = []
         announced: list[int] = []
-        with local_prefect_server(root / "prefect"):
+        with (
+            _prefect_database(args.prefect_db) as prefect_db,
+            local_prefect_server(root / "prefect", database_url=prefect_db),
+        ):
             for day in DATES:
                 as_of = dt.date.fromisoformat(day)
                 with_prefect.append(
@@ -128,6 +141,26 @@ def main() -> None:
             f"{'prefect overhead per run':<40} {sum(overhead) / len(overhead):7.2f} s"
             f"  (min {min(overhead):.2f}, max {max(overhead):.2f})"
         )
+
+
+@contextmanager
+def _prefect_database(kind: str) -> Iterator[str | None]:
+    """None (Prefect's own SQLite file), or a database on a throwaway PostgreSQL cluster."""
+    if kind == "sqlite":
+        yield None
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests/
+    from tests.postgres import throwaway_cluster
+
+    with throwaway_cluster() as admin_url:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("CREATE DATABASE prefect"))
+        admin.dispose()
+        url = make_url(admin_url).set(drivername="postgresql+asyncpg", database="prefect")
+        yield url.render_as_string(hide_password=False)
 
 
 def _run(day: dt.date, url: str, announced: list[int]) -> str:
