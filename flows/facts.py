@@ -115,11 +115,13 @@ def import_facts(
     known = set(session.scalars(select(Fact.key).where(Fact.campaign_id == campaign.id)))
     # The new facts are written on a second thread while the rest of the file is checked; a
     # bad row anywhere rolls them back to this savepoint, whatever the caller does next.
+    # (The block touches no database: the context holds what the checks need.)
+    campaign_id = campaign.id
     with session.begin_nested():
         fresh: list[_Pending] = []
         with insert_behind(session, "fact", FACT_COLUMNS_STORED) as store:
             for pending in _unique(r for r in _parse(context) if r.key not in known):
-                store(_stored(campaign, pending, actor, today))
+                store(_stored(campaign_id, pending, actor, today))
                 fresh.append(pending)
         _replay(session, context, fresh, stored_up_to)
         if context.problems:
@@ -359,11 +361,11 @@ FACT_COLUMNS_STORED = (
 )
 
 
-def _stored(campaign: Campaign, p: _Pending, actor: str, today: dt.date) -> tuple[object, ...]:
+def _stored(campaign_id: int, p: _Pending, actor: str, today: dt.date) -> tuple[object, ...]:
     """A fact's row, in FACT_COLUMNS_STORED order."""
     fact = p.fact
     return (
-        campaign.id,
+        campaign_id,
         fact.date,
         fact.kind.value,
         p.unit_id,
