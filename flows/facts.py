@@ -2,14 +2,16 @@
 lifecycles (replayed in date order), then store it whole or not at all."""
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models.bulk import insert_behind, without_gc_pauses
@@ -112,7 +114,7 @@ def import_facts(
     # facts stored before this one are exactly those up to `stored_up_to`.
     session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     stored_up_to = session.scalar(select(func.max(Fact.id))) or 0
-    known = set(session.scalars(select(Fact.key).where(Fact.campaign_id == campaign.id)))
+    known = _known_keys(session, campaign.id, sheet)
     # The new facts are written on a second thread while the rest of the file is checked; a
     # bad row anywhere rolls them back to this savepoint, whatever the caller does next.
     # (The block touches no database: the context holds what the checks need.)
@@ -137,13 +139,65 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
             select(Unit.code, Unit.id, Unit.kind, Unit.holds_members, Unit.path)
         )
     }
+    named = {line.cells.get("member", "") for line in sheet.rows} - {""}
+    query = select(Member.code, Member.id, Member.unit_id, Member.status)
     members = {
         code: (mid, unit_id, status)
-        for code, mid, unit_id, status in session.execute(
-            select(Member.code, Member.id, Member.unit_id, Member.status)
-        )
+        for chosen in _by_ids_or_scan(query, Member.code, named)
+        for code, mid, unit_id, status in session.execute(chosen)
     }
     return _Context(campaign, campaign.plan_file, sheet, units, members, today)
+
+
+# A file naming more members (or touching more entities) than this is matched by one scan of the
+# table; fewer, by lists of codes or ids: a day's facts must not read a whole party's roster.
+SCAN_ABOVE = 20_000
+_IN_LIST = 5_000
+
+
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
+
+
+def _by_ids_or_scan(query: Query, column: Any, wanted: set[Any]) -> list[Query]:
+    """`query` restricted to `column` in `wanted`, as a few statements of bounded lists, or
+    `query` whole when `wanted` is large."""
+    if len(wanted) > SCAN_ABOVE:
+        return [query]
+    ordered = sorted(wanted)
+    return [
+        query.where(column.in_(ordered[start : start + _IN_LIST]))
+        for start in range(0, len(ordered), _IN_LIST)
+    ]
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_VIETNAMESE_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _plain_day(cell: str) -> dt.date | None:
+    """The date of a cell written plainly (2023-03-15 or 15/03/2023), else None."""
+    try:
+        if _ISO_DAY.fullmatch(cell):
+            return dt.date.fromisoformat(cell)
+        if found := _VIETNAMESE_DAY.fullmatch(cell):
+            day, month, year = map(int, found.groups())
+            return dt.date(year, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+def _known_keys(session: Session, campaign_id: int, sheet: Sheet) -> set[str]:
+    """The keys of stored facts the file's rows could repeat: those dated within the file's days
+    (a range of the key index, since a key starts with its ISO date: a day's file reads a day's
+    keys, not the campaign's), or every key when a date cell is not plainly written."""
+    query = select(Fact.key).where(Fact.campaign_id == campaign_id)
+    days = [_plain_day(line.cells.get("date", "")) for line in sheet.rows]
+    if days and None not in days:
+        first, last = min(d for d in days if d), max(d for d in days if d)
+        after_last = last + dt.timedelta(days=1)
+        query = query.where(Fact.key >= first.isoformat(), Fact.key < after_last.isoformat())
+    return set(session.scalars(query))
 
 
 def _unique(rows: Iterable[_Pending]) -> Iterator[_Pending]:
@@ -284,8 +338,9 @@ def _replay(session: Session, context: _Context, fresh: list[_Pending], stored_u
 def _stored_history(
     session: Session, context: _Context, touched: list[_Pending], stored_up_to: int
 ) -> Iterable[tuple[EntityKey, _Event]]:
-    """The stored lifecycle facts of the touched entities (one scan of the campaign's facts,
-    never an IN list as long as the roster)."""
+    """The stored lifecycle facts of the touched entities: looked up by member and unit when
+    they are few, one scan of the campaign's facts when they are many (never an IN list as long
+    as the roster)."""
     wanted = {_entity(p) for p in touched}
     codes = {info.id: code for code, info in context.units.items()}
     member_codes = {mid: code for code, (mid, _, _) in context.members.items()}
@@ -297,7 +352,16 @@ def _stored_history(
         Fact.kind.in_(kinds),
         Fact.id <= stored_up_to,  # not this import's own rows, written already
     )
-    for day, kind, unit_id, member_id, note, applied_on in session.execute(query):
+    if len(wanted) > SCAN_ABOVE:
+        queries = [query]
+    else:
+        by_member = {entity for _, by, entity in wanted if by == "m"}
+        by_unit = {entity for _, by, entity in wanted if by == "u"}
+        queries = _by_ids_or_scan(query, Fact.member_id, by_member) + _by_ids_or_scan(
+            query.where(Fact.member_id.is_(None)), Fact.unit_id, by_unit
+        )
+    rows = (row for chosen in queries for row in session.execute(chosen))
+    for day, kind, unit_id, member_id, note, applied_on in rows:
         found = fact_transition(kind, note)
         if found is None:
             continue

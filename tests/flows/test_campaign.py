@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from flows import campaign as flow
+from flows import facts
 from flows.campaign import campaign_flow
 from flows.facts import import_facts
 from flows.status import AuditFilter, audit_trail, campaign_status, open_escalations
@@ -223,6 +224,28 @@ def test_a_refused_facts_file_leaves_nothing_behind(town: Engine, tmp_path: Path
         assert session.scalar(select(func.count()).select_from(Fact)) == len(ON_TIME)
 
 
+def test_a_fact_is_recognised_as_recorded_whichever_way_its_date_is_written(
+    town: Engine, tmp_path: Path
+) -> None:
+    """Stored keys are read by the file's dates (a day's file reads a day's keys): the same
+    facts written as 15/03/2023, or with one date cell not plainly written, are still known."""
+    _facts(town, tmp_path, "iso.csv", ON_TIME)
+    vietnamese = [[f"{r[0][8:]}/{r[0][5:7]}/{r[0][:4]}", *r[1:]] for r in ON_TIME]
+    with transaction(town) as session:
+        path = write_csv(tmp_path / "vn.csv", FACT_HEADER, vietnamese)
+        again = import_facts("T23", path, session=session, actor="t", today=dt.date(2026, 1, 1))
+    assert (again.recorded, again.already_recorded) == (0, len(ON_TIME))
+    # ON_TIME's first fact (10/02), written as a timestamp, outside the other row's day.
+    timestamped = ["2023-02-10T00:00:00", "plan_issued", "G1", "", ""]
+    later = ["2023-03-21", "session_held", "B2", "", ""]
+    with transaction(town) as session:
+        path = write_csv(tmp_path / "mixed.csv", FACT_HEADER, [later, timestamped])
+        mixed = import_facts("T23", path, session=session, actor="t", today=dt.date(2026, 1, 1))
+    assert (mixed.recorded, mixed.already_recorded) == (1, 1)
+    with transaction(town) as session:
+        assert session.scalar(select(func.count()).select_from(Fact)) == len(ON_TIME) + 1
+
+
 def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) -> None:
     with transaction(town) as session:
         register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
@@ -263,7 +286,13 @@ def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) 
     } in g1["obligations"]
 
 
-def test_facts_are_replayed_on_top_of_what_is_stored(town: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("scan_above", [0, facts.SCAN_ABOVE], ids=["one-scan", "by-ids"])
+def test_facts_are_replayed_on_top_of_what_is_stored(
+    town: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_above: int
+) -> None:
+    """The same refusals whether the members and stored facts are read by lists of ids (a day's
+    file) or by one scan (a file naming more than SCAN_ABOVE)."""
+    monkeypatch.setattr(facts, "SCAN_ABOVE", scan_above)
     _facts(town, tmp_path, "first.csv", ON_TIME)
     _facts(
         town, tmp_path, "second.csv", [["2023-03-15", "self_assessment_accepted", "B1", "M2", ""]]
