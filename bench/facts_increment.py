@@ -16,11 +16,8 @@ import time
 from pathlib import Path
 
 from flows.facts import import_facts
-from flows.generate import generate
+from flows.generate import generate, load_organisation
 from models.db import make_engine, migrate, transaction
-from models.members import import_members
-from models.plans import register_plan
-from models.units import import_units
 
 
 def _day_file(files_dir: Path, units: Path, facts: Path, branches: int, opened: int) -> Path:
@@ -58,12 +55,7 @@ def main() -> None:
         engine = make_engine(f"sqlite:///{root / 'bench.db'}")
         migrate(engine)
         today = dt.date(2026, 1, 1)
-        with transaction(engine) as session:
-            import_units(files.units, session=session)
-        with transaction(engine) as session:
-            import_members(files.members, session=session, on=dt.date(2023, 1, 30))
-        with transaction(engine) as session:
-            register_plan(files.plan, session=session)
+        load_organisation(engine, files, on=dt.date(2023, 1, 30))
         started = time.perf_counter()
         with transaction(engine) as session:
             whole = import_facts("BENCH", files.facts, session=session, actor="bench", today=today)

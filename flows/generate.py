@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from sqlalchemy import Engine
+
+from models.db import transaction
+from models.members import import_members
+from models.plans import register_plan
+from models.units import import_units
 
 FAMILY = [
     "Nguyễn",
@@ -376,3 +382,14 @@ def generate(
             "facts": len(world.facts),
         },
     )
+
+
+def load_organisation(engine: Engine, files: GeneratedFiles, *, on: dt.date) -> None:
+    """Import the generated units, members (their roster dated `on`) and plan, each in a
+    transaction of its own: what a bench or a test needs before the facts."""
+    with transaction(engine) as session:
+        import_units(files.units, session=session)
+    with transaction(engine) as session:
+        import_members(files.members, session=session, on=on)
+    with transaction(engine) as session:
+        register_plan(files.plan, session=session)

@@ -13,14 +13,11 @@ from sqlalchemy import select
 
 import flows.campaign as campaign_flow
 from flows.facts import import_facts
-from flows.generate import GeneratedFiles, generate
+from flows.generate import GeneratedFiles, generate, load_organisation
 from flows.sweep import chunks_of_units
 from models.audit import AuditEvent
 from models.db import make_engine, migrate, transaction
-from models.members import import_members
 from models.obligations import Obligation
-from models.plans import register_plan
-from models.units import import_units
 
 
 @given(
@@ -53,12 +50,7 @@ DAYS = ("2023-02-15", "2023-03-31", "2023-05-12", "2023-05-20", "2023-05-27")
 def _load(files: GeneratedFiles, url: str) -> None:
     engine = make_engine(url)
     migrate(engine)
-    with transaction(engine) as session:
-        import_units(files.units, session=session)
-    with transaction(engine) as session:
-        import_members(files.members, session=session, on=dt.date(2023, 1, 30))
-    with transaction(engine) as session:
-        register_plan(files.plan, session=session)
+    load_organisation(engine, files, on=dt.date(2023, 1, 30))
     with transaction(engine) as session:
         import_facts("P23", files.facts, session=session, actor="t", today=dt.date(2026, 1, 1))
     engine.dispose()
