@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from flows.deploy import session_windows
 from flows.facts import fact_transition
-from models.bulk import bulk_insert
+from models.bulk import bulk_insert, in_chunks
 from models.facts import Fact, FactKind
 from models.members import Member
 from models.obligations import Obligation
@@ -31,8 +31,6 @@ from states.engine import FireContext, fire_many
 from states.lifecycle import Lifecycle
 from states.lifecycles import OPENING
 
-# Entities per set-based statement: a bounded list of ids (SQLite allows 32,766 parameters).
-CHUNK = 10_000
 ASSESSMENT_KINDS = (
     FactKind.self_assessment_submitted,
     FactKind.self_assessment_accepted,
@@ -85,17 +83,12 @@ def _rounds(
     return groups
 
 
-def _chunks(ids: list[int], size: int = CHUNK) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _targets(lifecycle: Lifecycle, group: _Group) -> Iterator[ColumnElement[bool]]:
     """Predicates choosing the group's entities, a bounded list of ids each."""
     table = lifecycle.table
-    for chunk in _chunks(group.members):
+    for chunk in in_chunks(group.members):
         yield table.c.member_id.in_(chunk)
-    for chunk in _chunks(group.units):
+    for chunk in in_chunks(group.units):
         by_unit = table.c.unit_id.in_(chunk)
         yield and_(table.c.member_id.is_(None), by_unit) if "member_id" in table.c else by_unit
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models.bulk import insert_behind, without_gc_pauses
+from models.bulk import in_chunks, insert_behind, without_gc_pauses
 from models.errors import InputError, Problem
 from models.facts import (
     FACT_COLUMNS,
@@ -141,10 +141,11 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
     }
     named = {line.cells.get("member", "") for line in sheet.rows} - {""}
     query = select(Member.code, Member.id, Member.unit_id, Member.status)
+    chosen = [query] if len(named) > SCAN_ABOVE else _in_lists(query, Member.code, named)
     members = {
         code: (mid, unit_id, status)
-        for chosen in _by_ids_or_scan(query, Member.code, named)
-        for code, mid, unit_id, status in session.execute(chosen)
+        for statement in chosen
+        for code, mid, unit_id, status in session.execute(statement)
     }
     return _Context(campaign, campaign.plan_file, sheet, units, members, today)
 
@@ -152,22 +153,13 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
 # A file naming more members (or touching more entities) than this is matched by one scan of the
 # table; fewer, by lists of codes or ids: a day's facts must not read a whole party's roster.
 SCAN_ABOVE = 20_000
-_IN_LIST = 5_000
-
 
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 
-def _by_ids_or_scan(query: Query, column: Any, wanted: set[Any]) -> list[Query]:
-    """`query` restricted to `column` in `wanted`, as a few statements of bounded lists, or
-    `query` whole when `wanted` is large."""
-    if len(wanted) > SCAN_ABOVE:
-        return [query]
-    ordered = sorted(wanted)
-    return [
-        query.where(column.in_(ordered[start : start + _IN_LIST]))
-        for start in range(0, len(ordered), _IN_LIST)
-    ]
+def _in_lists(query: Query, column: Any, wanted: set[Any]) -> list[Query]:
+    """`query` restricted to `column` in `wanted`, as statements of bounded IN lists."""
+    return [query.where(column.in_(chunk)) for chunk in in_chunks(sorted(wanted))]
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -357,7 +349,7 @@ def _stored_history(
     else:
         by_member = {entity for _, by, entity in wanted if by == "m"}
         by_unit = {entity for _, by, entity in wanted if by == "u"}
-        queries = _by_ids_or_scan(query, Fact.member_id, by_member) + _by_ids_or_scan(
+        queries = _in_lists(query, Fact.member_id, by_member) + _in_lists(
             query.where(Fact.member_id.is_(None)), Fact.unit_id, by_unit
         )
     rows = (row for chosen in queries for row in session.execute(chosen))

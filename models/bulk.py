@@ -1,5 +1,5 @@
 """Large imports: inserting plain tuples straight through the driver, and building hundreds of
-thousands of rows without the garbage collector's pauses."""
+thousands of rows without the garbage collector's pauses; bounded lists of ids for IN."""
 
 import functools
 import gc
@@ -11,6 +11,16 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
+
+# Ids in one IN list: bounded, since SQLite allows 32,766 parameters a statement.
+IN_LIST = 10_000
+T = TypeVar("T")
+
+
+def in_chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices of at most `size`, for IN lists of bounded length."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def bulk_insert(
