@@ -32,11 +32,14 @@ def bulk_insert(
     if not rows:
         return
     connection = session.connection()
+    connection.exec_driver_sql(_insert(connection, table, columns), rows)
+
+
+def _insert(connection: Connection, table: str, columns: Sequence[str], rows: int = 1) -> str:
+    """`INSERT INTO table (columns) VALUES (…)` with `rows` rows of the driver's placeholders."""
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    statement = (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
-    )
-    connection.exec_driver_sql(statement, rows)
+    one = f"({', '.join([mark] * len(columns))})"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
 
 
 # Rows a statement of `insert_behind` carries: on SQLite one multi-row INSERT (the driver binds
@@ -58,12 +61,11 @@ def insert_behind(
     block waits for the last statement; an error of the thread is raised there, and an error of
     the block stops the thread first. Either way the caller's transaction rolls back the rest."""
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
     chunks: queue.Queue[list[Sequence[Any]] | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []
     writer = threading.Thread(
         target=_write_chunks,
-        args=(connection, table, columns, sqlite, chunks, failed),
+        args=(connection, table, columns, chunks, failed),
         name=f"insert-{table}",
         daemon=True,
     )
@@ -71,10 +73,11 @@ def insert_behind(
     pending: list[Sequence[Any]] = []
 
     def add(row: Sequence[Any]) -> None:
+        nonlocal pending
         pending.append(row)
         if len(pending) >= rows:
-            _put(chunks, pending.copy(), failed)
-            pending.clear()
+            _put(chunks, pending, failed)
+            pending = []
 
     try:
         yield add
@@ -105,19 +108,17 @@ def _write_chunks(
     connection: Connection,
     table: str,
     columns: Sequence[str],
-    sqlite: bool,
     chunks: "queue.Queue[list[Sequence[Any]] | None]",
     failed: list[BaseException],
 ) -> None:
-    names = ", ".join(columns)
-    one = f"({', '.join(['?' if sqlite else '%s'] * len(columns))})"
+    sqlite = connection.dialect.name == "sqlite"
     try:
         while (chunk := chunks.get()) is not None:
             if sqlite:  # one statement: bound at once, then executed without Python's lock
-                statement = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}"
+                statement = _insert(connection, table, columns, rows=len(chunk))
                 connection.exec_driver_sql(statement, tuple(v for row in chunk for v in row))
             else:  # psycopg pipelines an executemany and waits on the server without the lock
-                connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES {one}", chunk)
+                connection.exec_driver_sql(_insert(connection, table, columns), chunk)
     except BaseException as exc:  # handed to the caller's thread, which raises it
         failed.append(exc)
 
