@@ -102,6 +102,25 @@ def test_ten_thousand_rows_with_one_bad_row_are_refused_whole(town: Engine, tmp_
     assert _roster(town) == {}
 
 
+def test_a_refused_file_stores_nothing_even_when_the_caller_commits(
+    town: Engine, tmp_path: Path
+) -> None:
+    """New members are written while the file is still being checked (thousands of them before
+    the bad row here): the refusal takes them back, whatever the caller does with it."""
+    rows = [[f"DV{i:05d}", f"Nguyễn Văn {i}", "B1", "no", "", "active"] for i in range(5_000)]
+    rows[4_321][3] = "maybe"
+    path = write_csv(tmp_path / "late.csv", MEMBER_HEADER, rows)
+    with transaction(town) as session:
+        with pytest.raises(InputError):
+            import_members(path, session=session, on=ON)
+        good = write_csv(tmp_path / "good.csv", MEMBER_HEADER, TOWN_MEMBERS)
+        import_members(good, session=session, on=ON)  # the same transaction goes on, commits
+    assert set(_roster(town)) == {row[0] for row in TOWN_MEMBERS}
+    rows[4_321][3] = "no"
+    _load(town, write_csv(tmp_path / "late.csv", MEMBER_HEADER, rows))
+    assert len(_roster(town)) == 5_000 + len(TOWN_MEMBERS)
+
+
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [
