@@ -155,7 +155,7 @@ def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
         )
     }
     problems: list[Problem] = []
-    changed: list[tuple[Any, ...]] = []
+    changed: list[dict[str, Any]] = []
     valid = created = 0
     with session.begin_nested():
         with insert_behind(session, "member", _INSERTED) as store:
@@ -174,15 +174,12 @@ def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
                     store(value)
                     created += 1
                 elif value != old[1:]:
-                    changed.append(value)
+                    changed.append(dict(zip(_INSERTED, value, strict=True)))
         if problems:
             raise InputError(problems)
         if changed:
             _record_changes(session, changed, stored, on)
-            session.execute(
-                update(Member),
-                [{"id": stored[v[0]].id, **dict(zip(_INSERTED, v, strict=True))} for v in changed],
-            )
+            session.execute(update(Member), [{**v, "id": stored[v["code"]].id} for v in changed])
         if created or changed:
             bump_roster_revision(session)
     unchanged = valid - created - len(changed)
@@ -194,31 +191,30 @@ _INSERTED = ("code", *_FIELDS)
 
 
 def _record_changes(
-    session: Session, changed: list[tuple[Any, ...]], stored: dict[str, Any], on: date
+    session: Session, changed: list[dict[str, Any]], stored: dict[str, Any], on: date
 ) -> None:
     codes = dict(session.execute(select(Unit.id, Unit.code)).all())
     changes = []
     for value in changed:
-        new = dict(zip(_INSERTED, value, strict=True))
-        old = stored[new["code"]]
-        if new["status"] != old.status:
+        old = stored[value["code"]]
+        if value["status"] != old.status:
             changes.append(
                 {
                     "member_id": old.id,
                     "changed_on": on,
                     "field": "status",
                     "old": old.status,
-                    "new": new["status"],
+                    "new": value["status"],
                 }
             )
-        if new["unit_id"] != old.unit_id:
+        if value["unit_id"] != old.unit_id:
             changes.append(
                 {
                     "member_id": old.id,
                     "changed_on": on,
                     "field": "unit",
                     "old": codes[old.unit_id],
-                    "new": codes[new["unit_id"]],
+                    "new": codes[value["unit_id"]],
                 }
             )
     if changes:
