@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, case, false, func, select
+from sqlalchemy import Select, and_, case, false, func, select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
@@ -32,66 +32,40 @@ DONE = ("met", "met_late")
 COUNTED = ("members_self_assessed", "leaders_self_assessed", "branches_with_sessions")
 
 
-class _Counts:
-    """Done and eligible counts of the targets in COUNTED order: plain ints, summed up the tree
-    for thousands of units."""
-
-    __slots__ = ("done", "eligible")
-
-    def __init__(self) -> None:
-        self.done = [0] * len(COUNTED)
-        self.eligible = [0] * len(COUNTED)
-
-    def add(self, other: "_Counts") -> None:
-        self.done = [a + b for a, b in zip(self.done, other.done, strict=True)]
-        self.eligible = [a + b for a, b in zip(self.eligible, other.eligible, strict=True)]
-
-    def targets(self) -> Targets:
-        return Targets(
-            **{
-                n: Target.of(d, e)
-                for n, d, e in zip(COUNTED, self.done, self.eligible, strict=True)
-            }
-        )
+# A unit's counts, one flat list: done and eligible of each target in COUNTED order. Plain ints
+# summed up the tree for thousands of units on every run.
+Counts = list[int]
 
 
-_INDEX = {name: i for i, name in enumerate(COUNTED)}
+def _targets(counts: Counts) -> Targets:
+    return Targets(
+        **{n: Target.of(counts[2 * i], counts[2 * i + 1]) for i, n in enumerate(COUNTED)}
+    )
 
 
-def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, _Counts]:
-    is_done = case((Obligation.state.in_(DONE), 1), else_=0)
-    leader = func.coalesce(Member.leader, false())
+def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, Counts]:
+    """Each unit's own counts: one row per unit, every target's done and eligible summed in
+    the same scan of its obligations."""
+    done = Obligation.state.in_(DONE)
+    assessed = Obligation.kind == "self_assess"
+    leaders = and_(assessed, func.coalesce(Member.leader, false()))
+    sessions = Obligation.kind == "hold_session"
+    sums = [
+        func.sum(case((chosen, 1), else_=0))
+        for target in (assessed, leaders, sessions)
+        for chosen in (and_(target, done), target)
+    ]
     query = (
-        select(
-            Obligation.unit_id,
-            Obligation.kind,
-            leader,
-            func.count(),
-            func.sum(is_done),
-        )
+        select(Obligation.unit_id, *sums)
         .outerjoin(Member, Member.id == Obligation.member_id)
         .where(
             Obligation.campaign_id == campaign_id,
             Obligation.kind.in_(("self_assess", "hold_session")),
             Obligation.state != "waived",
         )
-        .group_by(Obligation.unit_id, Obligation.kind, leader)
+        .group_by(Obligation.unit_id)
     )
-    counts: dict[int, _Counts] = defaultdict(_Counts)
-    for unit_id, kind, leader, total, done in session.execute(query):
-        names = (
-            ["branches_with_sessions"]
-            if kind == "hold_session"
-            else (
-                ["members_self_assessed", "leaders_self_assessed"]
-                if leader
-                else ["members_self_assessed"]
-            )
-        )
-        for name in names:
-            counts[unit_id].eligible[_INDEX[name]] += total
-            counts[unit_id].done[_INDEX[name]] += int(done or 0)
-    return counts
+    return {unit_id: [int(n or 0) for n in counts] for unit_id, *counts in session.execute(query)}
 
 
 class _UnitRow(NamedTuple):
@@ -110,13 +84,15 @@ def _subtree(session: Session, root_path: str) -> list[_UnitRow]:
     return [_UnitRow._make(row) for row in session.execute(query.order_by(Unit.path))]
 
 
-def _rolled_up(units: list[_UnitRow], own: dict[int, _Counts]) -> dict[int, _Counts]:
-    totals: dict[int, _Counts] = defaultdict(_Counts)
+def _rolled_up(units: list[_UnitRow], own: dict[int, Counts]) -> dict[int, Counts]:
+    """Each unit's counts over its subtree: deepest units first, each added into its parent."""
+    nothing = [0] * (2 * len(COUNTED))
+    totals = {u.id: list(own.get(u.id, nothing)) for u in units}
     for unit in sorted(units, key=lambda u: u.path.count("/"), reverse=True):
-        if unit.id in own:
-            totals[unit.id].add(own[unit.id])
-        if unit.parent_id is not None:
-            totals[unit.parent_id].add(totals[unit.id])
+        parent = totals.get(unit.parent_id or -1)
+        if parent is not None:
+            for i, n in enumerate(totals[unit.id]):
+                parent[i] += n
     return totals
 
 
@@ -165,7 +141,7 @@ def campaign_status(
             name=u.name,
             kind=u.kind,
             parent=codes.get(u.parent_id or -1),
-            targets=totals[u.id].targets(),
+            targets=_targets(totals[u.id]),
             obligations=obligations.get(u.id, []),
         )
         for u in shown
@@ -175,7 +151,7 @@ def campaign_status(
         title=campaign.title,
         as_of=campaign.last_run_on,
         state=campaign.state,
-        targets=totals[units[0].id].targets(),
+        targets=_targets(totals[units[0].id]),
         units=views,
     )
 
