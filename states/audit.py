@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models.audit import GENESIS, AuditEvent, AuditHead
-from models.bulk import bulk_insert
+from models.bulk import bulk_insert, insert_behind
 from models.errors import AuditBroken
 
 CONTENT = (
@@ -119,17 +119,18 @@ def append_moves(session: Session, moves: Moves) -> int:
         for v in (moves.trigger, moves.from_state, moves.to_state, moves.reason, moves.payload)
     )
     last = (moves.trigger, moves.from_state, moves.to_state, moves.reason, moves.payload)
-    out = []
-    for entity_id, campaign_id, unit_id, member_id in moves.rows:
-        seq += 1
-        text = (
-            f"[{seq},{head},{entity_id},{_json_int(campaign_id)},{_json_int(unit_id)},"
-            f"{_json_int(member_id)},{tail}]"
-        )
-        hashed = hashlib.sha256((prev + text).encode()).hexdigest()
-        out.append((seq, *shared, entity_id, campaign_id, unit_id, member_id, *last, prev, hashed))
-        prev = hashed
-    bulk_insert(session, "audit_event", _COLUMNS, out)
+    # Hashing holds Python's lock, SQLite's inserting mostly does not: the events are written
+    # on a second thread while the next ones are hashed.
+    with insert_behind(session, "audit_event", _COLUMNS) as add:
+        for entity_id, campaign_id, unit_id, member_id in moves.rows:
+            seq += 1
+            text = (
+                f"[{seq},{head},{entity_id},{_json_int(campaign_id)},{_json_int(unit_id)},"
+                f"{_json_int(member_id)},{tail}]"
+            )
+            hashed = hashlib.sha256((prev + text).encode()).hexdigest()
+            add((seq, *shared, entity_id, campaign_id, unit_id, member_id, *last, prev, hashed))
+            prev = hashed
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
     return seq
 
