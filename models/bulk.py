@@ -12,7 +12,9 @@ from typing import Any, ParamSpec, TypeVar
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-# Ids in one IN list: bounded, since SQLite allows 32,766 parameters a statement.
+# SQLite binds at most this many parameters in one statement (its default since 3.32).
+SQLITE_PARAMETERS = 32_766
+# Ids in one IN list: bounded by that limit.
 IN_LIST = 10_000
 T = TypeVar("T")
 
@@ -43,8 +45,8 @@ def _insert(connection: Connection, table: str, columns: Sequence[str], rows: in
 
 
 # Rows a statement of `insert_behind` carries: on SQLite one multi-row INSERT (the driver binds
-# them at once, then the database works without Python's lock); within SQLite's 32,766
-# parameters for tables up to 16 columns.
+# them at once, then the database works without Python's lock); fewer for a table with more
+# than 16 columns, to stay within SQLITE_PARAMETERS.
 BEHIND_ROWS = 2_000
 
 
@@ -60,6 +62,7 @@ def insert_behind(
     lock, so validating a large file and writing it share the machine's two cores. Leaving the
     block waits for the last statement; an error of the thread is raised there, and an error of
     the block stops the thread first. Either way the caller's transaction rolls back the rest."""
+    rows = max(1, min(rows, SQLITE_PARAMETERS // len(columns)))
     connection = session.connection()
     chunks: queue.Queue[list[Sequence[Any]] | None] = queue.Queue(maxsize=4)
     failed: list[BaseException] = []

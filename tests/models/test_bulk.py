@@ -98,3 +98,16 @@ def test_an_error_of_the_block_stops_the_writer_and_propagates(table: Engine) ->
         raise ValueError("bad row")
     assert _rows(table) == []
     assert [t.name for t in threading.enumerate() if t.name.startswith("insert-")] == []
+
+
+def test_rows_of_a_wide_table_are_inserted_within_sqlites_parameter_limit(engine: Engine) -> None:
+    # 2,000 rows of 200 values: 400,000 parameters, past even a SQLite built to allow 250,000
+    columns = [f"c{i}" for i in range(200)]
+    with transaction(engine) as session:
+        session.execute(text(f"CREATE TABLE wide ({', '.join(f'{c} INTEGER' for c in columns)})"))
+    with transaction(engine) as session, insert_behind(session, "wide", columns) as add:
+        for i in range(2_500):
+            add((i,) * len(columns))
+    with transaction(engine) as session:
+        assert session.scalar(text("SELECT count(*) FROM wide")) == 2_500
+        assert session.scalar(text("SELECT sum(c199) FROM wide")) == sum(range(2_500))
