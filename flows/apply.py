@@ -135,15 +135,13 @@ def _open(
     """Open an entity per fact (a screening case, a nomination), audited as `open`."""
     table = lifecycle.table
     last = session.scalar(select(func.max(table.c.id))) or 0
-    units = (
-        dict(
-            session.execute(
-                select(Member.id, Member.unit_id).where(Member.id.in_(group.members))
-            ).all()
+    units = {
+        member_id: unit_id
+        for chunk in in_chunks(group.members)
+        for member_id, unit_id in session.execute(
+            select(Member.id, Member.unit_id).where(Member.id.in_(chunk))
         )
-        if group.members
-        else {}
-    )
+    }
     rows: list[tuple[Any, ...]] = [
         (campaign.id, m, units[m], lifecycle.initial, ctx.as_of) for m in group.members
     ]
