@@ -1,6 +1,7 @@
 """The full 2023 timeline on a generated province (issue 4's figure).
 
     .venv/bin/python bench/timeline.py --members 200000 [--prefect-db postgresql]
+                                       [--events-per step]
 
 Generates the organisation, imports units, members and facts, runs the campaign flow at every
 date that matters against one local Prefect server, then reads the status; prints each step's
@@ -12,6 +13,7 @@ the seconds its client sleeps before retrying a request its SQLite server refuse
 import argparse
 import datetime as dt
 import logging
+import os
 import re
 import shutil
 import sys
@@ -22,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flows.campaign import campaign_flow, reconcile
+from flows.campaign import announcements, campaign_flow, reconcile
 from flows.facts import import_facts
 from flows.generate import generate
 from flows.prefect_server import local_prefect_server
@@ -30,6 +32,7 @@ from flows.status import campaign_status
 from models.db import make_engine, migrate, transaction
 from models.members import import_members
 from models.plans import register_plan
+from models.settings import get_settings
 from models.units import import_units
 
 DATES = [
@@ -97,7 +100,16 @@ def main() -> None:
         help="where the Prefect server keeps its records (the campaign's database is SQLite "
         "either way): its default SQLite file, or a throwaway PostgreSQL cluster",
     )
+    parser.add_argument(
+        "--events-per",
+        choices=["notice", "step"],
+        default="notice",
+        help="the runs' Prefect events (CAMPAIGN_EVENTS_PER): one per notice, or one per "
+        "ladder step and level naming the late units",
+    )
     args = parser.parse_args()
+    os.environ["CAMPAIGN_EVENTS_PER"] = args.events_per
+    get_settings.cache_clear()
     print(f"{'machine: 10M-iteration Python loop':<40} {_machine_speed():7.2f} s")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -152,7 +164,7 @@ def main() -> None:
         total += sum(with_prefect)
         total += _step("status", lambda: _status(engine))
         print(f"{'whole timeline':<40} {total:7.2f} s")
-        print(f"{'prefect events announced (one a notice)':<40} {sum(announced):7,}")
+        print(f"{f'prefect events announced (per {args.events_per})':<40} {sum(announced):7,}")
         print(
             f"{'prefect client waiting out 503s':<40} {sum(waits.seconds):7.2f} s"
             f"  ({len(waits.seconds)} retries; in the runs above)"
@@ -198,7 +210,8 @@ def _prefect_database(kind: str) -> Iterator[str | None]:
 
 def _run(day: dt.date, url: str, announced: list[int]) -> str:
     result = campaign_flow("BENCH", day, "bench", url)
-    announced.append(len(result.notices))
+    events = announcements("BENCH", day, result.notices, get_settings().events_per)
+    announced.append(len(events))
     return f"{result.transitions:,} transitions, {len(result.notices):,} notices"
 
 

@@ -14,6 +14,7 @@ from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.runtime import flow_run
+from prefect.settings import get_current_settings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,7 @@ from models.db import get_engine, transaction
 from models.errors import OutOfScope
 from models.facts import FactKind
 from models.plans import Campaign, get_campaign
+from models.settings import EventsPer, get_settings
 from models.units import Unit, UnitKind, roster_revision
 from models.views import CampaignStatus, NoticeView, RunResult
 from states.engine import FireContext
@@ -149,24 +151,79 @@ def escalate(code: str, as_of: dt.date, actor: str, url: str | None) -> list[Not
         return issue_notices(session, campaign, as_of, owner)
 
 
-def _announce(code: str, as_of: dt.date, notices: list[NoticeView]) -> None:
-    """A Prefect event per notice, which an automation can turn into a notification."""
+# Each ladder step's event name (SPEC §6: reminded, overdue, escalation).
+EVENT_NAMES = {"reminder": "campaign.obligation.reminded"}
+
+# The related resources Prefect's events worker adds to an event from the run it is emitted in
+# (flow run, flow, deployment, work queue and pool, tags): room left for them when a grouped
+# event names late units, within Prefect's maximum of related resources (100 by default).
+RUN_RELATED = 10
+
+
+def announcements(
+    code: str, as_of: dt.date, notices: list[NoticeView], per: EventsPer
+) -> list[dict[str, Any]]:
+    """The Prefect events (`emit_event`'s arguments) that announce a run's notices: one per
+    notice, or one per ladder step and level naming its late units as related resources."""
+    if per == "notice":
+        return [_notice_event(code, as_of, notice) for notice in notices]
+    room = max(1, get_current_settings().server.events.maximum_related_resources - RUN_RELATED)
+    steps: dict[tuple[str, int], list[NoticeView]] = {}
     for notice in notices:
-        emit_event(
-            event=f"campaign.obligation.{ {'reminder': 'reminded'}.get(notice.step, notice.step) }",
-            resource={
-                "prefect.resource.id": f"campaign.{code}.unit.{notice.unit}",
-                "campaign.code": code,
-                "campaign.unit": notice.unit,
-                "campaign.level": str(notice.level),
-            },
-            payload={
-                "as_of": as_of.isoformat(),
-                "obligations": notice.obligations,
-                "members": notice.members,
-                "document": notice.document,
-            },
-        )
+        steps.setdefault((notice.step, notice.level), []).append(notice)
+    return [
+        _step_event(code, as_of, step, level, units[start : start + room])
+        for (step, level), units in steps.items()
+        for start in range(0, len(units), room)
+    ]
+
+
+def _event_name(step: str) -> str:
+    return EVENT_NAMES.get(step, f"campaign.obligation.{step}")
+
+
+def _unit(code: str, notice: NoticeView) -> dict[str, str]:
+    """A late unit as a Prefect resource, labelled with its code and ladder level."""
+    return {
+        "prefect.resource.id": f"campaign.{code}.unit.{notice.unit}",
+        "campaign.unit": notice.unit,
+        "campaign.level": str(notice.level),
+    }
+
+
+def _contents(notice: NoticeView) -> dict[str, Any]:
+    return {
+        "obligations": notice.obligations,
+        "members": notice.members,
+        "document": notice.document,
+    }
+
+
+def _notice_event(code: str, as_of: dt.date, notice: NoticeView) -> dict[str, Any]:
+    return {
+        "event": _event_name(notice.step),
+        "resource": {**_unit(code, notice), "campaign.code": code},
+        "payload": {"as_of": as_of.isoformat(), **_contents(notice)},
+    }
+
+
+def _step_event(
+    code: str, as_of: dt.date, step: str, level: int, notices: list[NoticeView]
+) -> dict[str, Any]:
+    return {
+        "event": _event_name(step),
+        "resource": {
+            "prefect.resource.id": f"campaign.{code}.step.{step}.{level}",
+            "campaign.code": code,
+            "campaign.step": step,
+            "campaign.level": str(level),
+        },
+        "related": [{**_unit(code, n), "prefect.resource.role": "late-unit"} for n in notices],
+        "payload": {
+            "as_of": as_of.isoformat(),
+            "notices": [{"unit": n.unit, **_contents(n)} for n in notices],
+        },
+    }
 
 
 @task(name="finish-run")
@@ -263,7 +320,8 @@ def campaign_flow(
     started = time.perf_counter()
     day = as_of or today()
     result, status = reconcile(code, day, actor, database_url)
-    _announce(code, day, result.notices)
+    for event in announcements(code, day, result.notices, get_settings().events_per):
+        emit_event(**event)
     _publish_progress(status)
     result.seconds = time.perf_counter() - started
     result.flow_run = str(flow_run.get_id() or "") or None

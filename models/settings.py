@@ -2,9 +2,12 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EventsPer = Literal["notice", "step"]
 
 
 class Settings(BaseSettings):
@@ -19,6 +22,13 @@ class Settings(BaseSettings):
     )
     timezone: str = Field(
         default="Asia/Ho_Chi_Minh", description="Timezone in which 'today' is judged."
+    )
+    events_per: EventsPer = Field(
+        default="notice",
+        description="The Prefect events a run announces its notices by: one per notice (the "
+        "unit and level as the event's resource labels), or one per ladder step and level "
+        "naming up to ~90 late units as related resources (a province's run issues thousands "
+        "of notices, each event costing Prefect's server milliseconds).",
     )
 
 

@@ -5,6 +5,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect.events import Event
+from prefect.settings import PREFECT_SERVER_EVENTS_MAXIMUM_RELATED_RESOURCES, temporary_settings
 from sqlalchemy import Engine, func, select
 
 from flows import campaign as flow
@@ -20,6 +22,7 @@ from models.facts import Fact
 from models.members import Member, import_members
 from models.obligations import Obligation
 from models.plans import register_plan
+from models.views import NoticeView
 from tests.files import MEMBER_HEADER, write_csv
 from tests.flows.conftest import MEMBERS, load_town, plan_for
 
@@ -433,3 +436,43 @@ def test_the_daily_run_skips_a_refused_campaign_and_runs_the_others(
     assert daily_campaigns(dt.date(2023, 5, 19), url) == ["T24"]
     with transaction(town) as session:
         assert campaign_status(session, "T24").as_of == dt.date(2023, 5, 19)
+
+
+def test_notices_are_announced_one_event_each_or_grouped_by_step_and_level() -> None:
+    notices = [
+        NoticeView(
+            unit=f"U{i}",
+            unit_name=f"Chi bộ {i}",
+            step=step,
+            level=level,
+            obligations=["self_assess"],
+            members=i,
+            document=f"notice:U{i}:{step}:{level}:2023-05-20",
+        )
+        for i, (step, level) in enumerate(
+            [("overdue", 0)] * 7 + [("escalation", 1)] * 2 + [("escalation", 2)]
+        )
+    ]
+    day = dt.date(2023, 5, 20)
+    each = flow.announcements("T23", day, notices, "notice")
+    assert [(e["event"], e["resource"]["campaign.unit"]) for e in each] == [
+        (f"campaign.obligation.{n.step}", n.unit) for n in notices
+    ]
+    # Prefect's maximum of 13 related resources leaves 3 units an event beside the run's own.
+    with temporary_settings(updates={PREFECT_SERVER_EVENTS_MAXIMUM_RELATED_RESOURCES: 13}):
+        grouped = flow.announcements("T23", day, notices, "step")
+    assert [
+        (e["resource"]["prefect.resource.id"], [r["campaign.unit"] for r in e["related"]])
+        for e in grouped
+    ] == [
+        ("campaign.T23.step.overdue.0", ["U0", "U1", "U2"]),
+        ("campaign.T23.step.overdue.0", ["U3", "U4", "U5"]),
+        ("campaign.T23.step.overdue.0", ["U6"]),
+        ("campaign.T23.step.escalation.1", ["U7", "U8"]),
+        ("campaign.T23.step.escalation.2", ["U9"]),
+    ]
+    assert [n["document"] for e in grouped for n in e["payload"]["notices"]] == [
+        n.document for n in notices
+    ]
+    for event in grouped:  # what emit_event builds from them is a valid Prefect event
+        Event(**event)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.events import Event
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from flows.campaign import campaign_flow
 from flows.prefect_server import local_prefect_server, wait_healthy
 from models.db import make_engine, migrate, transaction
 from models.plans import Campaign
+from models.settings import get_settings
 from tests.flows.conftest import load_town
 
 ROOT = Path(__file__).parents[2]
@@ -85,46 +87,71 @@ def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path, prefect_api: str
     engine.dispose()
 
 
+@pytest.mark.parametrize("events_per", ["notice", "step"])
 def test_a_run_in_this_process_is_recorded_by_the_local_server(
-    tmp_path: Path, prefect_api: str
+    tmp_path: Path, prefect_api: str, events_per: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the bench relies on (the demo's commands are child processes, which the exported
     PREFECT_API_URL already reaches): a flow run in this process goes to the server started
-    here, not to a temporary one of its own; that server then holds the run, its artifacts
-    and one escalation event per notice, with the unit and level as resource labels."""
+    here, not to a temporary one of its own; that server then holds the run, its artifacts and
+    its notices as events: one per notice with the unit and level as resource labels, or (with
+    CAMPAIGN_EVENTS_PER=step) one per ladder step and level naming the late units."""
+    monkeypatch.setenv("CAMPAIGN_EVENTS_PER", events_per)
+    get_settings.cache_clear()
     url = f"sqlite:///{tmp_path / 'campaign.db'}"
     engine = make_engine(url)
     migrate(engine)
     load_town(engine, tmp_path)
-    result = campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
+    try:
+        result = campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
+    finally:
+        get_settings.cache_clear()
     assert result.notices and result.flow_run
     expected = {
         (f"campaign.T23.unit.{n.unit}", n.unit, str(n.level), n.document) for n in result.notices
     }
+    steps = {(n.step, n.level) for n in result.notices}
     with SyncPrefectClient(prefect_api) as client:  # that server, whatever this process's settings
         run = client.read_flow_run(uuid.UUID(result.flow_run))
         assert run.state is not None and run.state.is_completed()
         keys = {a.key for a in client.read_artifacts()}
         assert {"t23-progress", "t23-summary"} <= keys
         found: set[tuple[str, str, str, str]] = set()
+        events: list[Event] = []
         deadline = time.monotonic() + 60  # the server persists events in batches
         while found != expected and time.monotonic() < deadline:
             time.sleep(0.5)
-            page = client.read_events(
+            events = client.read_events(
                 EventFilter(
                     event=EventNameFilter(prefix=["campaign.obligation."]),
                     related=EventRelatedFilter(id=[f"prefect.flow-run.{result.flow_run}"]),
                 ),
                 limit=50,  # the API's largest page; the town issues fewer notices
-            )
-            found = {
-                (
-                    e.resource.id,
-                    e.resource["campaign.unit"],
-                    e.resource["campaign.level"],
-                    str(e.payload["document"]),
-                )
-                for e in page.events
-            }
+            ).events
+            found = _announced(events, events_per)
     engine.dispose()
     assert found == expected
+    assert len(events) == (len(expected) if events_per == "notice" else len(steps))
+
+
+def _announced(events: list[Event], events_per: str) -> set[tuple[str, str, str, str]]:
+    """(unit resource, unit, level, document) of every notice the events announce."""
+    if events_per == "notice":
+        return {
+            (
+                e.resource.id,
+                e.resource["campaign.unit"],
+                e.resource["campaign.level"],
+                str(e.payload["document"]),
+            )
+            for e in events
+        }
+    found = set()
+    for e in events:  # an event is one step and level: a unit is named once in it
+        documents = {n["unit"]: str(n["document"]) for n in e.payload["notices"]}
+        found |= {
+            (r.id, r["campaign.unit"], r["campaign.level"], documents[r["campaign.unit"]])
+            for r in e.related
+            if r.role == "late-unit"
+        }
+    return found
