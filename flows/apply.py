@@ -198,6 +198,7 @@ def _stage(
             Obligation.kind == kind,
             Obligation.evidence_on.is_(None),
             *where,
+            value.is_not(None),  # no evidence yet: the row stays as it is, unwritten
         )
         .values(evidence_on=value)
         .execution_options(synchronize_session=False)
