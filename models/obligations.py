@@ -15,7 +15,8 @@ class Obligation(Base):
     __tablename__ = "obligation"
     __table_args__ = (
         UniqueConstraint("campaign_id", "key"),
-        Index("ix_obligation_campaign_state", "campaign_id", "state"),
+        # The sweep of a chunk of districts seeks its units' obligations of each state.
+        Index("ix_obligation_campaign_state_unit", "campaign_id", "state", "unit_id"),
         Index("ix_obligation_campaign_unit", "campaign_id", "unit_id"),
     )
 

@@ -9,15 +9,18 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 import flows.campaign as campaign_flow
 from flows.facts import import_facts
 from flows.generate import GeneratedFiles, generate, load_organisation
-from flows.sweep import chunks_of_units
+from flows.sweep import chunks_of_units, sweep
 from models.audit import AuditEvent
 from models.db import make_engine, migrate, transaction
 from models.obligations import Obligation
+from models.plans import Campaign
+from models.units import Unit
+from states.engine import FireContext
 
 
 @given(
@@ -104,3 +107,34 @@ def test_sweeping_district_by_district_or_all_at_once_ends_the_same(
     assert {"met", "escalated"} <= {state for state, _ in states.values()}
     assert {"remind", "lapse", "escalate"} <= {trigger for _, _, _, trigger, _, _ in events}
     assert same == outcome
+
+
+def test_a_chunk_of_districts_seeks_its_own_units_obligations(tmp_path: Path) -> None:
+    """Each sweep statement of a chunk finds the obligations in a state by the chunk's units
+    (campaign, state, unit in the index), never by reading every obligation of the campaign in
+    that state: that read, once per chunk, made the sweep of a whole party quadratic."""
+    files = generate(300, tmp_path / "files", seed=5, plan_code="P23", districts=4)
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    _load(files, url)
+    plain = lambda task, *a, **k: task.fn(*a, **k)  # noqa: E731
+    campaign_flow.reconcile("P23", dt.date(2023, 2, 15), "t", url, call=plain)  # deploys
+    engine = make_engine(url)
+    plans: list[str] = []
+
+    def explain(connection: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if statement.startswith("UPDATE obligation SET state") and "unit.path" in statement:
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+            plans.append(" | ".join(row[3] for row in rows))
+
+    event.listen(engine, "before_cursor_execute", explain)
+    with transaction(engine) as session:
+        campaign = session.scalars(select(Campaign).where(Campaign.code == "P23")).one()
+        owner = session.get_one(Unit, campaign.owner_id)
+        district = session.scalars(select(Unit.path).where(Unit.parent_id == owner.id)).first()
+        assert district is not None
+        ctx = FireContext(actor="t", as_of=dt.date(2023, 5, 20), campaign_id=campaign.id)
+        sweep(session, campaign.id, [district], ctx)
+    engine.dispose()
+    assert plans
+    seek = "ix_obligation_campaign_state_unit (campaign_id=? AND state=? AND unit_id=?)"
+    assert all(seek in plan for plan in plans), plans[0]
