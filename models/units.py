@@ -38,7 +38,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    # Materialised path of codes, '/TINH/D01/D01-G003/': a subtree is one indexed LIKE.
+    # Materialised path of codes, '/TINH/D01/D01-G003/': a subtree is a LIKE, or on SQLite one
+    # range of this index (flows/sweep.py units_under).
     path: Mapped[str] = mapped_column(String(1024), index=True)
     # A branch, or a grassroots organisation with no branch under it (chi bộ cơ sở).
     holds_members: Mapped[bool] = mapped_column(default=False)

@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 import flows.campaign as campaign_flow
 from flows.facts import import_facts
 from flows.generate import GeneratedFiles, generate, load_organisation
-from flows.sweep import chunks_of_units, sweep
+from flows.sweep import chunks_of_units, sweep, units_under
 from models.audit import AuditEvent
 from models.db import make_engine, migrate, transaction
 from models.obligations import Obligation
@@ -138,3 +138,38 @@ def test_a_chunk_of_districts_seeks_its_own_units_obligations(tmp_path: Path) ->
     assert plans
     seek = "ix_obligation_campaign_state_unit (campaign_id=? AND state=? AND unit_id=?)"
     assert all(seek in plan for plan in plans), plans[0]
+    subtree = "SEARCH unit USING COVERING INDEX ix_unit_path (path>? AND path<?)"
+    assert all(subtree in plan for plan in plans), plans[0]
+
+
+TRICKY = [
+    "/P/",
+    "/P/D01/",
+    "/P/D01/G1/",
+    "/P/D01/G1/B-2/",
+    "/P/D01-A/",
+    "/P/D010/",
+    "/P/D01X/",
+    "/P/D01./",
+    "/P/Đ01/",
+    "/P/Đ01/Xã Tân Hải/",
+    "/P/Đ01Ă/",
+    "/Q/D01/",
+]
+
+
+def test_a_subtree_is_every_path_under_it_and_nothing_else(engine: Any) -> None:
+    """Whether a subtree is a range of the path index (on SQLite, which orders text byte by
+    byte) or a LIKE (on both): exactly the units whose path starts with the subtree's,
+    whatever characters their codes use."""
+    with transaction(engine) as session:
+        session.add_all(
+            Unit(code=f"U{i}", name=path, kind="branch", path=path) for i, path in enumerate(TRICKY)
+        )
+        session.flush()
+        for byte_order in [False, True] if engine.dialect.name == "sqlite" else [False]:
+            for root in TRICKY:
+                chosen = select(Unit.path).where(units_under([root], byte_order=byte_order))
+                assert set(session.scalars(chosen)) == {p for p in TRICKY if p.startswith(root)}
+            both = select(Unit.path).where(units_under(TRICKY[1:3], byte_order=byte_order))
+            assert set(session.scalars(both)) == {p for p in TRICKY if p.startswith("/P/D01/")}
