@@ -55,7 +55,7 @@ def _unit_obligations(
     window: str = "",
 ) -> Select[*tuple[Any, ...]]:
     key = literal(f"{kind}:") + Unit.code + literal(f":{window}" if window else "")
-    return select(
+    query = select(
         literal(campaign.id),
         literal(kind),
         Unit.id,
@@ -65,6 +65,9 @@ def _unit_obligations(
         literal("open"),
         literal(0),
     ).where(_in_scope(owner_path), units)
+    # In a fixed order, as the members' below: the same organisation gets the same ids on
+    # SQLite and PostgreSQL, whatever plan either database chooses.
+    return query.order_by(Unit.id)
 
 
 COLUMNS = ["campaign_id", "kind", "unit_id", "window", "key", "due", "state", "escalation_level"]
@@ -104,6 +107,7 @@ def _member_obligations(campaign: Campaign, owner_path: str) -> Select[*tuple[An
         )
         .join(Unit, Unit.id == Member.unit_id)
         .where(_in_scope(owner_path), Member.status == MemberStatus.active.value)
+        .order_by(Member.id)
     )
 
 
@@ -157,6 +161,7 @@ def deploy_assessments(session: Session, campaign: Campaign) -> int:
                 and_(Assessment.campaign_id == campaign.id, Assessment.member_id == Member.id)
             ),
         )
+        .order_by(Member.id)
     )
     result = session.execute(
         insert(Assessment).from_select(

@@ -14,27 +14,29 @@ from states.obligation import OBLIGATION
 
 
 def in_subtree(
-    paths: Sequence[str], *, subtree: bool = True, byte_order: bool = False
+    paths: Sequence[str], *, subtree: bool = True, dialect: str = ""
 ) -> ColumnElement[bool]:
     """Obligations of units in the subtrees at `paths` (or of those units alone)."""
-    units = units_under(paths, subtree=subtree, byte_order=byte_order)
+    units = units_under(paths, subtree=subtree, dialect=dialect)
     return Obligation.unit_id.in_(select(Unit.id).where(units))
 
 
 def units_under(
-    paths: Sequence[str], *, subtree: bool = True, byte_order: bool = False
+    paths: Sequence[str], *, subtree: bool = True, dialect: str = ""
 ) -> ColumnElement[bool]:
     """Units in the subtrees at `paths` (or those units alone).
 
-    With `byte_order` (SQLite, which compares text byte by byte) a subtree is one range of the
-    path index: a path ends with '/', and '0' is the byte after it. SQLite's LIKE reads every
-    unit instead, in each of a chunk's statements: a party's 250,000 units, dozens of times a
-    chunk. PostgreSQL's collation need not order paths byte by byte: there, LIKE it is."""
+    On SQLite and PostgreSQL a subtree is one range of a path index in byte order: a path ends
+    with '/', and '0' is the byte after it. (A LIKE reads every unit instead, in each of a sweep
+    chunk's statements: a party's 250,000 units, dozens of times a chunk. SQLite compares text
+    byte by byte; PostgreSQL's collation need not, so there the range is in collation "C", which
+    ix_unit_path_bytes indexes.)"""
     if not subtree:
         return Unit.path.in_(paths)
-    if byte_order:
+    if dialect in ("sqlite", "postgresql"):
         assert all(p.endswith("/") for p in paths), paths
-        return or_(*(and_(Unit.path >= p, Unit.path < p[:-1] + "0") for p in paths))
+        path = Unit.path.collate("C") if dialect == "postgresql" else Unit.path
+        return or_(*(and_(path >= p, path < p[:-1] + "0") for p in paths))
     return or_(*(Unit.path.startswith(p) for p in paths))
 
 
@@ -65,10 +67,9 @@ def sweep(
     Done in time → met; late evidence of a duty first judged overdue → met_late (or back to met
     when its date shows it was in time); no evidence → reminded, overdue, escalated level by
     level, each step audited in order."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
+    dialect = session.get_bind().dialect.name
     scope = and_(
-        Obligation.campaign_id == campaign_id,
-        in_subtree(paths, subtree=subtree, byte_order=sqlite),
+        Obligation.campaign_id == campaign_id, in_subtree(paths, subtree=subtree, dialect=dialect)
     )
     unevidenced = and_(scope, Obligation.evidence_on.is_(None))
     moved = fire_many(session, OBLIGATION, "meet", ctx=ctx, where=scope)

@@ -5,7 +5,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import ForeignKey, String, func, insert, select, update
+from sqlalchemy import ForeignKey, Index, String, func, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
@@ -32,14 +32,18 @@ class Unit(Base):
     """A party organisation: province, district/town, grassroots organisation or branch."""
 
     __tablename__ = "unit"
+    __table_args__ = (
+        # The paths in byte order on PostgreSQL, whose collation may order them otherwise.
+        Index("ix_unit_path_bytes", text('path COLLATE "C"')).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    # Materialised path of codes, '/TINH/D01/D01-G003/': a subtree is a LIKE, or on SQLite one
-    # range of this index (flows/sweep.py units_under).
+    # Materialised path of codes, '/TINH/D01/D01-G003/': a subtree is a LIKE, or one range of
+    # this index in byte order (flows/sweep.py units_under; on PostgreSQL ix_unit_path_bytes).
     path: Mapped[str] = mapped_column(String(1024), index=True)
     # A branch, or a grassroots organisation with no branch under it (chi bộ cơ sở).
     holds_members: Mapped[bool] = mapped_column(default=False)
