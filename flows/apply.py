@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from flows.deploy import session_windows
 from flows.facts import fact_transition
-from models.bulk import bulk_insert, in_chunks
+from models.bulk import bulk_insert, in_chunks, in_lists
 from models.facts import Fact, FactKind
 from models.members import Member
 from models.obligations import Obligation
@@ -135,12 +135,11 @@ def _open(
     """Open an entity per fact (a screening case, a nomination), audited as `open`."""
     table = lifecycle.table
     last = session.scalar(select(func.max(table.c.id))) or 0
+    query = select(Member.id, Member.unit_id)
     units = {
         member_id: unit_id
-        for chunk in in_chunks(group.members)
-        for member_id, unit_id in session.execute(
-            select(Member.id, Member.unit_id).where(Member.id.in_(chunk))
-        )
+        for statement in in_lists(query, Member.id, group.members)
+        for member_id, unit_id in session.execute(statement)
     }
     rows: list[tuple[Any, ...]] = [
         (campaign.id, m, units[m], lifecycle.initial, ctx.as_of) for m in group.members

@@ -8,13 +8,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.bulk import in_chunks, insert_behind, without_gc_pauses
+from models.bulk import in_lists, insert_behind, without_gc_pauses
 from models.errors import InputError, Problem
 from models.facts import (
     FACT_COLUMNS,
@@ -141,7 +140,7 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
     }
     named = {line.cells.get("member", "") for line in sheet.rows} - {""}
     query = select(Member.code, Member.id, Member.unit_id, Member.status)
-    chosen = [query] if len(named) > SCAN_ABOVE else _in_lists(query, Member.code, named)
+    chosen = [query] if len(named) > SCAN_ABOVE else in_lists(query, Member.code, named)
     members = {
         code: (mid, unit_id, status)
         for statement in chosen
@@ -153,14 +152,6 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
 # A file naming more members (or touching more entities) than this is matched by one scan of the
 # table; fewer, by lists of codes or ids: a day's facts must not read a whole party's roster.
 SCAN_ABOVE = 20_000
-
-Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
-
-
-def _in_lists(query: Query, column: Any, wanted: set[Any]) -> list[Query]:
-    """`query` restricted to `column` in `wanted`, as statements of bounded IN lists."""
-    return [query.where(column.in_(chunk)) for chunk in in_chunks(sorted(wanted))]
-
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _VIETNAMESE_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -349,7 +340,7 @@ def _stored_history(
     else:
         by_member = {entity for _, by, entity in wanted if by == "m"}
         by_unit = {entity for _, by, entity in wanted if by == "u"}
-        queries = _in_lists(query, Fact.member_id, by_member) + _in_lists(
+        queries = in_lists(query, Fact.member_id, by_member) + in_lists(
             query.where(Fact.member_id.is_(None)), Fact.unit_id, by_unit
         )
     rows = (row for chosen in queries for row in session.execute(chosen))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, aliased
 
-from models.bulk import in_chunks
+from models.bulk import in_lists
 from models.documents import Document
 from models.members import Member
 from models.obligations import Obligation
@@ -118,13 +118,12 @@ def issue_notices(
     """Store a notice for every unit whose obligations moved up the ladder at `as_of`; return
     only the ones not issued before (a re-run at the same date issues nothing)."""
     notices = _moved_today(session, campaign.id, as_of)
-    keys = sorted({n.key(as_of) for n in notices})
+    query = select(Document.key).where(Document.campaign_id == campaign.id)
+    keys = {n.key(as_of) for n in notices}
     issued = {
         key
-        for chunk in in_chunks(keys)
-        for key in session.scalars(
-            select(Document.key).where(Document.campaign_id == campaign.id, Document.key.in_(chunk))
-        )
+        for statement in in_lists(query, Document.key, keys)
+        for key in session.scalars(statement)
     }
     fresh = [n for n in notices if n.key(as_of) not in issued]
     if fresh:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Select
 from sqlalchemy.orm import Session
 
 # SQLite binds at most this many parameters in one statement (its default since 3.32).
@@ -23,6 +23,15 @@ def in_chunks(items: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
     """`items` in consecutive slices of at most `size`, for IN lists of bounded length."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
+
+
+def in_lists(query: Query, column: Any, wanted: Iterable[Any]) -> list[Query]:
+    """`query` restricted to `column` in `wanted`, as statements of bounded IN lists (none when
+    nothing is wanted)."""
+    return [query.where(column.in_(chunk)) for chunk in in_chunks(sorted(set(wanted)))]
 
 
 def bulk_insert(
