@@ -3,6 +3,7 @@ members, issued once (a deterministic key per unit, step and date) and announced
 events by the flow."""
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
@@ -79,26 +80,21 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
         .order_by(Unit.path, Obligation.kind, Member.code)
     )
     notices: dict[tuple[int, str, int], _Notice] = {}
+    items: dict[tuple[int, str, int], set[tuple[str, str, str | None]]] = defaultdict(set)
     for kind, due, window, state, level, uid, code, name, path, up, member, full in session.execute(
         query
     ):
-        notice = notices.setdefault(
-            (uid, state, level), _Notice(uid, code, name, path, up, state, level)
-        )
+        key = (uid, state, level)
+        notice = notices.get(key)
+        if notice is None:
+            notice = notices[key] = _Notice(uid, code, name, path, up, state, level)
+        day = due.isoformat()
         if member is not None:
-            notice.members.append({"code": member, "full_name": full, "due": due.isoformat()})
-            kind_item = {
-                "kind": kind,
-                "name": KIND_NAMES[kind],
-                "due": due.isoformat(),
-                "window": window,
-            }
-            if kind_item not in notice.items:
-                notice.items.append(kind_item)
-        else:
-            notice.items.append(
-                {"kind": kind, "name": KIND_NAMES[kind], "due": due.isoformat(), "window": window}
-            )
+            notice.members.append({"code": member, "full_name": full, "due": day})
+            if (kind, day, window) in items[key]:  # one line per duty, not per member
+                continue
+            items[key].add((kind, day, window))
+        notice.items.append({"kind": kind, "name": KIND_NAMES[kind], "due": day, "window": window})
     return list(notices.values())
 
 
@@ -127,23 +123,26 @@ def issue_notices(
     }
     fresh = [n for n in notices if n.key(as_of) not in issued]
     if fresh:
-        session.execute(insert(Document), [_document(n, campaign, as_of, owner) for n in fresh])
+        plan = campaign.plan_file  # validated once, not per notice
+        header: dict[str, object] = {
+            "code": campaign.code,
+            "title": campaign.title,
+            "number": plan.number,
+            "place": plan.place,
+        }
+        rows = [_document(n, campaign.id, header, as_of, owner) for n in fresh]
+        session.execute(insert(Document), rows)
     return [_view(n, as_of) for n in fresh]
 
 
 def _document(
-    notice: _Notice, campaign: Campaign, as_of: dt.date, owner: Unit
+    notice: _Notice, campaign_id: int, header: dict[str, object], as_of: dt.date, owner: Unit
 ) -> dict[str, object]:
     recipient, copied = _addressees(notice, owner.code)
     title = STEPS[notice.state][1]
     context = {
         "kind": f"notice_{notice.step}",
-        "campaign": {
-            "code": campaign.code,
-            "title": campaign.title,
-            "number": campaign.plan_file.number,
-            "place": campaign.plan_file.place,
-        },
+        "campaign": header,
         "issuer": {"code": owner.code, "name": owner.name},
         "issued_on": as_of.isoformat(),
         "step": notice.step,
@@ -155,7 +154,7 @@ def _document(
         "members": notice.members,
     }
     return {
-        "campaign_id": campaign.id,
+        "campaign_id": campaign_id,
         "key": notice.key(as_of),
         "kind": f"notice_{notice.step}",
         "unit_id": notice.unit_id,

@@ -18,6 +18,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates ship with the package and do not change while it runs: no stat of the
+        # file before every render (thousands of notices a run).
+        auto_reload=False,
     )
     env.filters.update(FILTERS)
     return env
