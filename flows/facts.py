@@ -176,7 +176,7 @@ def _known_keys(session: Session, campaign_id: int, sheet: Sheet) -> set[str]:
     (a range of the key index, since a key starts with its ISO date: a day's file reads a day's
     keys, not the campaign's), or every key when a date cell is not plainly written."""
     query = select(Fact.key).where(Fact.campaign_id == campaign_id)
-    days = [_plain_day(line.cells.get("date", "")) for line in sheet.rows]
+    days = [_plain_day(cell) for cell in {line.cells.get("date", "") for line in sheet.rows}]
     if days and None not in days:
         first, last = min(d for d in days if d), max(d for d in days if d)
         after_last = last + dt.timedelta(days=1)
