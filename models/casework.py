@@ -12,7 +12,9 @@ class Assessment(Base):
     """A member's self-assessment (tự soi rọi, tự nhận xét) in a campaign."""
 
     __tablename__ = "assessment"
-    __table_args__ = (UniqueConstraint("campaign_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "member_id", name="uq_assessment_campaign_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
@@ -31,7 +33,7 @@ class ScreeningCase(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     state: Mapped[str] = mapped_column(String(16), default="reviewing")
     since: Mapped[dt.date | None] = mapped_column(Date)
 

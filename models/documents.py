@@ -14,7 +14,7 @@ class Document(Base):
     """A document issued by a run: one per deterministic key (unit, step, date)."""
 
     __tablename__ = "document"
-    __table_args__ = (UniqueConstraint("campaign_id", "key"),)
+    __table_args__ = (UniqueConstraint("campaign_id", "key", name="uq_document_campaign_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)

@@ -48,7 +48,7 @@ class Fact(Base):
 
     __tablename__ = "fact"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "key"),
+        UniqueConstraint("campaign_id", "key", name="uq_fact_campaign_id"),
         Index("ix_fact_campaign_applied", "campaign_id", "applied_on", "date"),
     )
 

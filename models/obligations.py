@@ -14,7 +14,7 @@ class Obligation(Base):
 
     __tablename__ = "obligation"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "key"),
+        UniqueConstraint("campaign_id", "key", name="uq_obligation_campaign_id"),
         # The sweep of a chunk of districts seeks its units' obligations of each state.
         Index("ix_obligation_campaign_state_unit", "campaign_id", "state", "unit_id"),
         Index("ix_obligation_campaign_unit", "campaign_id", "unit_id"),
