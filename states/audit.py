@@ -84,6 +84,8 @@ def append_events(session: Session, events: Iterable[dict[str, Any]]) -> int:
 
 
 _COLUMNS = (*CONTENT, "prev_hash", "hash")
+# What differs between the events of one set-based transition; the rest they share.
+_MOVED = ("seq", "entity_id", "campaign_id", "unit_id", "member_id", "prev_hash", "hash")
 
 
 @dataclass(frozen=True)
@@ -112,16 +114,27 @@ def append_moves(session: Session, moves: Moves) -> int:
         return 0
     seq, prev = _lock_head(session)
     recorded_at = now_utc()
-    shared = (moves.at, recorded_at, moves.actor, moves.entity)
-    head = ",".join(_ENCODER.encode(v) for v in (moves.at.isoformat(), *shared[1:]))
+    head = ",".join(
+        _ENCODER.encode(v) for v in (moves.at.isoformat(), recorded_at, moves.actor, moves.entity)
+    )
     tail = ",".join(
         _ENCODER.encode(v)
         for v in (moves.trigger, moves.from_state, moves.to_state, moves.reason, moves.payload)
     )
-    last = (moves.trigger, moves.from_state, moves.to_state, moves.reason, moves.payload)
+    shared = {
+        "at": moves.at,
+        "recorded_at": recorded_at,
+        "actor": moves.actor,
+        "entity": moves.entity,
+        "trigger": moves.trigger,
+        "from_state": moves.from_state,
+        "to_state": moves.to_state,
+        "reason": moves.reason,
+        "payload": moves.payload,
+    }
     # Hashing holds Python's lock, SQLite's inserting mostly does not: the events are written
-    # on a second thread while the next ones are hashed.
-    with insert_behind(session, "audit_event", _COLUMNS) as add:
+    # on a second thread while the next ones are hashed; what they share is bound once.
+    with insert_behind(session, "audit_event", _MOVED, shared=shared) as add:
         for entity_id, campaign_id, unit_id, member_id in moves.rows:
             seq += 1
             text = (
@@ -129,7 +142,7 @@ def append_moves(session: Session, moves: Moves) -> int:
                 f"{_json_int(member_id)},{tail}]"
             )
             hashed = hashlib.sha256((prev + text).encode()).hexdigest()
-            add((seq, *shared, entity_id, campaign_id, unit_id, member_id, *last, prev, hashed))
+            add((seq, entity_id, campaign_id, unit_id, member_id, prev, hashed))
             prev = hashed
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
     return seq

@@ -111,3 +111,29 @@ def test_rows_of_a_wide_table_are_inserted_within_sqlites_parameter_limit(engine
     with transaction(engine) as session:
         assert session.scalar(text("SELECT count(*) FROM wide")) == 2_500
         assert session.scalar(text("SELECT sum(c199) FROM wide")) == sum(range(2_500))
+
+
+def test_shared_columns_are_written_into_every_row(engine: Engine) -> None:
+    """Values shared by every row (bound once a statement on SQLite) land in each row as if
+    each row had carried them, NULLs and dates too, beside the rows' own NULLs."""
+    import datetime as dt
+
+    with transaction(engine) as session:
+        session.execute(
+            text(
+                "CREATE TABLE s (id INTEGER PRIMARY KEY, unit INTEGER, day DATE, "
+                "who VARCHAR(16), note TEXT)"
+            )
+        )
+    shared = {"day": dt.date(2023, 5, 12), "who": "bench", "note": None}
+    wanted = [(i, None if i % 3 == 0 else i * 10) for i in range(1, 1_235)]
+    with (
+        transaction(engine) as session,
+        insert_behind(session, "s", ("id", "unit"), rows=100, shared=shared) as add,
+    ):
+        for row in wanted:
+            add(row)
+    with transaction(engine) as session:
+        found = session.execute(text("SELECT id, unit, day, who, note FROM s ORDER BY id")).all()
+    day = "2023-05-12" if engine.dialect.name == "sqlite" else dt.date(2023, 5, 12)
+    assert [tuple(r) for r in found] == [(i, u, day, "bench", None) for i, u in wanted]
