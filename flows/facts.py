@@ -118,12 +118,12 @@ def import_facts(
     # The new facts are written on a second thread while the rest of the file is checked; a
     # bad row anywhere rolls them back to this savepoint, whatever the caller does next.
     # (The block touches no database: the context holds what the checks need.)
-    campaign_id = campaign.id
+    shared = {"campaign_id": campaign.id, "recorded_by": actor, "recorded_on": today}
     with session.begin_nested():
         fresh: list[_Pending] = []
-        with insert_behind(session, "fact", FACT_COLUMNS_STORED) as store:
+        with insert_behind(session, "fact", FACT_COLUMNS_STORED, shared=shared) as store:
             for pending in _unique(r for r in _parse(context) if r.key not in known):
-                store(_stored(campaign_id, pending, actor, today))
+                store(_stored(pending))
                 fresh.append(pending)
         _replay(session, context, fresh, stored_up_to)
         if context.problems:
@@ -400,30 +400,11 @@ def _refusal(lifecycle: Lifecycle, state: str | None, event: _Event, late: bool)
     return f"'{what}' is not valid on {event.date:%d/%m/%Y}: the {lifecycle.name} is '{shown}'"
 
 
-FACT_COLUMNS_STORED = (
-    "campaign_id",
-    "date",
-    "kind",
-    "unit_id",
-    "member_id",
-    "note",
-    "key",
-    "recorded_by",
-    "recorded_on",
-)
+# A fact's own columns; the import's campaign, actor and day are shared by all its rows.
+FACT_COLUMNS_STORED = ("date", "kind", "unit_id", "member_id", "note", "key")
 
 
-def _stored(campaign_id: int, p: _Pending, actor: str, today: dt.date) -> tuple[object, ...]:
+def _stored(p: _Pending) -> tuple[object, ...]:
     """A fact's row, in FACT_COLUMNS_STORED order."""
     fact = p.fact
-    return (
-        campaign_id,
-        fact.date,
-        fact.kind.value,
-        p.unit_id,
-        p.member_id,
-        fact.note,
-        p.key,
-        actor,
-        today,
-    )
+    return (fact.date, fact.kind.value, p.unit_id, p.member_id, fact.note, p.key)
