@@ -81,6 +81,8 @@ def insert_behind(
     statement; an error of the thread is raised there, and an error of the block stops the
     thread first. Either way the caller's transaction rolls back the rest."""
     shared = dict(shared or {})
+    if both := set(columns) & set(shared):
+        raise ValueError(f"columns both per row and shared: {', '.join(sorted(both))}")
     rows = max(1, min(rows, (SQLITE_PARAMETERS - len(shared)) // len(columns)))
     connection = session.connection()
     chunks: queue.Queue[list[Sequence[Any]] | None] = queue.Queue(maxsize=4)

@@ -137,3 +137,13 @@ def test_shared_columns_are_written_into_every_row(engine: Engine) -> None:
         found = session.execute(text("SELECT id, unit, day, who, note FROM s ORDER BY id")).all()
     day = "2023-05-12" if engine.dialect.name == "sqlite" else dt.date(2023, 5, 12)
     assert [tuple(r) for r in found] == [(i, u, day, "bench", None) for i, u in wanted]
+
+
+def test_a_column_cannot_be_both_per_row_and_shared(table: Engine) -> None:
+    with (
+        pytest.raises(ValueError, match="both per row and shared: code"),
+        transaction(table) as session,
+        insert_behind(session, "t", ("id", "code"), shared={"code": "x"}),
+    ):
+        pass
+    assert _rows(table) == []
