@@ -97,8 +97,13 @@ def _rolled_up(units: list[_UnitRow], own: dict[int, Counts]) -> dict[int, Count
 
 
 def _unit_obligations(
-    session: Session, campaign_id: int, shown: set[int]
+    session: Session, campaign_id: int, root_path: str, *, branches: bool
 ) -> dict[int, list[ObligationView]]:
+    """The units' own obligations (not their members'), for the units shown: the subtree at
+    `root_path`, its branches only if asked (a province's branches hold most of them)."""
+    shown = [Unit.path.startswith(root_path)]
+    if not branches:
+        shown.append(Unit.kind != UnitKind.branch.value)
     query = (
         select(
             Obligation.unit_id,
@@ -108,13 +113,15 @@ def _unit_obligations(
             Obligation.escalation_level,
             Obligation.window,
         )
-        .where(Obligation.campaign_id == campaign_id, Obligation.member_id.is_(None))
+        .where(
+            Obligation.campaign_id == campaign_id,
+            Obligation.unit_id.in_(select(Unit.id).where(*shown)),  # seeks the shown units'
+            Obligation.member_id.is_(None),
+        )
         .order_by(Obligation.unit_id, Obligation.due, Obligation.kind)
     )
     found: dict[int, list[ObligationView]] = defaultdict(list)
     for unit_id, kind, due, state, level, window in session.execute(query):
-        if unit_id not in shown:
-            continue
         found[unit_id].append(
             ObligationView(
                 kind=kind, due=due, state=state, escalation_level=level, window=window or None
@@ -133,7 +140,7 @@ def campaign_status(
     units = _subtree(session, root)
     totals = _rolled_up(units, _counts_by_unit(session, campaign.id))
     shown = units if branches else [u for u in units if u.kind != UnitKind.branch.value]
-    obligations = _unit_obligations(session, campaign.id, {u.id for u in shown})
+    obligations = _unit_obligations(session, campaign.id, root, branches=branches)
     codes = {u.id: u.code for u in units}
     views = [
         UnitStatus(
