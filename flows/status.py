@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, and_, case, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, select
 from sqlalchemy.orm import Session
 
+from flows.sweep import units_under
 from models.audit import AuditEvent
 from models.members import Member
 from models.obligations import Obligation
@@ -77,9 +78,14 @@ class _UnitRow(NamedTuple):
     path: str
 
 
+def _under(session: Session, root_path: str) -> ColumnElement[bool]:
+    """Units in the subtree at `root_path`: a range of the path index, as the sweep reads it."""
+    return units_under([root_path], dialect=session.get_bind().dialect.name)
+
+
 def _subtree(session: Session, root_path: str) -> list[_UnitRow]:
     query = select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.path).where(
-        Unit.path.startswith(root_path)
+        _under(session, root_path)
     )
     return [_UnitRow._make(row) for row in session.execute(query.order_by(Unit.path))]
 
@@ -101,7 +107,7 @@ def _unit_obligations(
 ) -> dict[int, list[ObligationView]]:
     """The units' own obligations (not their members'), for the units shown: the subtree at
     `root_path`, its branches only if asked (a province's branches hold most of them)."""
-    shown = [Unit.path.startswith(root_path)]
+    shown = [_under(session, root_path)]
     if not branches:
         shown.append(Unit.kind != UnitKind.branch.value)
     query = (
