@@ -151,12 +151,13 @@ def _write_chunks(
     values = tuple(shared.values())
     try:
         while (chunk := chunks.get()) is not None:
-            if sqlite and shared:  # one statement: bound at once, run without Python's lock
-                statement = _insert_shared(table, columns, list(shared), len(chunk))
+            if sqlite:  # one statement: bound at once, then run without Python's lock
+                statement = (
+                    _insert_shared(table, columns, list(shared), len(chunk))
+                    if shared
+                    else _insert(connection, table, columns, rows=len(chunk))
+                )
                 connection.exec_driver_sql(statement, (*values, *chain.from_iterable(chunk)))
-            elif sqlite:
-                statement = _insert(connection, table, columns, rows=len(chunk))
-                connection.exec_driver_sql(statement, tuple(chain.from_iterable(chunk)))
             else:  # psycopg pipelines an executemany and waits on the server without the lock
                 statement = _insert(connection, table, [*columns, *shared])
                 connection.exec_driver_sql(statement, [(*row, *values) for row in chunk])
