@@ -3,7 +3,6 @@ members, issued once (a deterministic key per unit, step and date) and announced
 events by the flow."""
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
@@ -43,6 +42,8 @@ class _Notice:
     level: int
     items: list[dict[str, str]] = field(default_factory=list)
     members: list[dict[str, str]] = field(default_factory=list)
+    # The members' duties listed so far (kind, due, window): one item each, not one per member.
+    duties: set[tuple[str, str, str | None]] = field(default_factory=set)
 
     @property
     def step(self) -> str:
@@ -80,7 +81,6 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
         .order_by(Unit.path, Obligation.kind, Member.code)
     )
     notices: dict[tuple[int, str, int], _Notice] = {}
-    items: dict[tuple[int, str, int], set[tuple[str, str, str | None]]] = defaultdict(set)
     for kind, due, window, state, level, uid, code, name, path, up, member, full in session.execute(
         query
     ):
@@ -91,9 +91,9 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
         day = due.isoformat()
         if member is not None:
             notice.members.append({"code": member, "full_name": full, "due": day})
-            if (kind, day, window) in items[key]:  # one line per duty, not per member
+            if (kind, day, window) in notice.duties:
                 continue
-            items[key].add((kind, day, window))
+            notice.duties.add((kind, day, window))
         notice.items.append({"kind": kind, "name": KIND_NAMES[kind], "due": day, "window": window})
     return list(notices.values())
 
