@@ -12,12 +12,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, select
 from sqlalchemy.orm import Session
 
-from flows.sweep import units_under
 from models.audit import AuditEvent
 from models.members import Member
 from models.obligations import Obligation
 from models.plans import Campaign, get_campaign
-from models.units import Unit, UnitKind
+from models.units import Unit, UnitKind, units_under
 from models.views import (
     AuditView,
     CampaignStatus,

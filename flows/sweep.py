@@ -3,11 +3,11 @@ climb the escalation ladder, each step an audited set-based transition."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from models.obligations import Obligation
-from models.units import Unit
+from models.units import Unit, units_under
 from states.conditions import TOP_LEVEL
 from states.engine import FireContext, fire_many
 from states.obligation import OBLIGATION
@@ -19,25 +19,6 @@ def in_subtree(
     """Obligations of units in the subtrees at `paths` (or of those units alone)."""
     units = units_under(paths, subtree=subtree, dialect=dialect)
     return Obligation.unit_id.in_(select(Unit.id).where(units))
-
-
-def units_under(
-    paths: Sequence[str], *, subtree: bool = True, dialect: str = ""
-) -> ColumnElement[bool]:
-    """Units in the subtrees at `paths` (or those units alone).
-
-    On SQLite and PostgreSQL a subtree is one range of a path index in byte order: a path ends
-    with '/', and '0' is the byte after it. (A LIKE reads every unit instead, in each of a sweep
-    chunk's statements: a party's 250,000 units, dozens of times a chunk. SQLite compares text
-    byte by byte; PostgreSQL's collation need not, so there the range is in collation "C", which
-    ix_unit_path_bytes indexes.)"""
-    if not subtree:
-        return Unit.path.in_(paths)
-    if dialect in ("sqlite", "postgresql"):
-        assert all(p.endswith("/") for p in paths), paths
-        path = Unit.path.collate("C") if dialect == "postgresql" else Unit.path
-        return or_(*(and_(path >= p, path < p[:-1] + "0") for p in paths))
-    return or_(*(Unit.path.startswith(p) for p in paths))
 
 
 def chunks_of_units(sizes: Sequence[tuple[str, int]], limit: int) -> list[list[str]]:

@@ -14,12 +14,12 @@ from sqlalchemy import event, select, text
 import flows.campaign as campaign_flow
 from flows.facts import import_facts
 from flows.generate import GeneratedFiles, generate, load_organisation
-from flows.sweep import chunks_of_units, sweep, units_under
+from flows.sweep import chunks_of_units, sweep
 from models.audit import AuditEvent
 from models.db import make_engine, migrate, transaction
 from models.obligations import Obligation
 from models.plans import Campaign
-from models.units import Unit
+from models.units import Unit, units_under
 from states.engine import FireContext
 
 

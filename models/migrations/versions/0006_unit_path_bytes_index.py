@@ -1,5 +1,5 @@
 """Unit paths indexed in byte order on PostgreSQL: a subtree is then one range of the index
-(`flows/sweep.py` units_under), where a LIKE under the database's collation reads every unit.
+(`models/units.py` units_under), where a LIKE under the database's collation reads every unit.
 SQLite compares text byte by byte already: its path index serves.
 
 Revision ID: 0006
