@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
-    exists,
     func,
     select,
     update,
@@ -243,16 +242,14 @@ def stage_session_evidence(
     session: Session, campaign: Campaign, as_of: dt.date, *which: ColumnElement[bool]
 ) -> None:
     """Evidence of the sessions owed: the day the minimum number was reached in the window
-    (for a grassroots organisation, sessions of its branches count too). Recomputed when
-    sessions came in since the last run, unless `which` chooses the obligations."""
-    if not which and not session.scalar(
-        select(exists().where(_unapplied(campaign.id, as_of, [FactKind.session_held])))
-    ):
-        return
+    (for a grassroots organisation, sessions of its branches count too). Recomputed for the
+    units whose sessions came in since the last run, unless `which` chooses the obligations."""
     plan = campaign.plan_file
+    per_branch = plan.sessions.per is SessionsPer.branch
+    chosen = [which] if which else _new_sessions_reach(session, campaign.id, as_of, per_branch)
     held = aliased(Unit)
     owner = aliased(Unit)
-    if plan.sessions.per is SessionsPer.branch:
+    if per_branch:
         by_unit: ColumnElement[bool] = Fact.unit_id == Obligation.unit_id
     else:
         path = (
@@ -270,9 +267,30 @@ def stage_session_evidence(
             Fact.date <= last,
             nth=plan.sessions.minimum,
         )
-        _stage(
-            session, campaign.id, "hold_session", value, Obligation.window == window.label, *which
-        )
+        for where in chosen:
+            _stage(
+                session,
+                campaign.id,
+                "hold_session",
+                value,
+                Obligation.window == window.label,
+                *where,
+            )
+
+
+def _new_sessions_reach(
+    session: Session, campaign_id: int, as_of: dt.date, per_branch: bool
+) -> list[tuple[ColumnElement[bool], ...]]:
+    """The obligations sessions not yet applied can change, as predicates (one statement each):
+    a branch's own, or every unit's above or at the units that held them."""
+    pending = select(Fact.unit_id).where(_unapplied(campaign_id, as_of, [FactKind.session_held]))
+    if per_branch:
+        return [(Obligation.unit_id.in_(pending),)]
+    held = session.scalars(select(Unit.path).where(Unit.id.in_(pending)))
+    above = {path[: end + 1] for path in held for end, c in enumerate(path) if c == "/"}
+    return [
+        (Obligation.unit_id.in_(units),) for units in in_lists(select(Unit.id), Unit.path, above)
+    ]
 
 
 def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id: int) -> None:

@@ -289,6 +289,36 @@ def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) 
     } in g1["obligations"]
 
 
+def test_sessions_recorded_after_deployment_reach_the_grassroots_above_them(
+    town: Engine, tmp_path: Path
+) -> None:
+    """A later run re-judges only the organisations above the units of the new sessions: a
+    branch's session meets its grassroots organisation's quarter, the other's stays owed."""
+    with transaction(town) as session:
+        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+    url = town.url.render_as_string(hide_password=False)
+    campaign_flow("T24", dt.date(2024, 7, 5), "tester", url)  # deploys the quarters' duties
+    with transaction(town) as session:
+        rows = [["2024-08-01", "session_held", "B1", "", ""]]
+        path = write_csv(tmp_path / "q3.csv", FACT_HEADER, rows)
+        import_facts("T24", path, session=session, actor="tester", today=dt.date(2026, 1, 1))
+    campaign_flow("T24", dt.date(2024, 8, 2), "tester", url)
+    with transaction(town) as session:
+        status = campaign_status(session, "T24")
+    sessions = {
+        (u.code, o.window): o.state
+        for u in status.units
+        for o in u.obligations
+        if o.kind == "hold_session"
+    }
+    assert sessions == {
+        ("G1", "2024-Q3"): "met",
+        ("G1", "2024-Q4"): "open",
+        ("G2", "2024-Q3"): "open",
+        ("G2", "2024-Q4"): "open",
+    }
+
+
 @pytest.mark.parametrize("scan_above", [0, facts.SCAN_ABOVE], ids=["one-scan", "by-ids"])
 def test_facts_are_replayed_on_top_of_what_is_stored(
     town: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_above: int
