@@ -187,8 +187,16 @@ def _first_fact(
 
 
 def _stage(
-    session: Session, campaign_id: int, kind: str, value: Any, *where: ColumnElement[bool]
+    session: Session,
+    campaign_id: int,
+    kind: str,
+    value: Any,
+    *where: ColumnElement[bool],
+    found: bool = False,
 ) -> None:
+    """Set the evidence date of the chosen obligations still without one to `value`; `found`
+    when `where` already implies there is one (a new fact of the kind), else rows that have
+    none are left as they are, unwritten."""
     session.execute(
         update(Obligation)
         .where(
@@ -196,7 +204,7 @@ def _stage(
             Obligation.kind == kind,
             Obligation.evidence_on.is_(None),
             *where,
-            value.is_not(None),  # no evidence yet: the row stays as it is, unwritten
+            *(() if found else (value.is_not(None),)),
         )
         .values(evidence_on=value)
         .execution_options(synchronize_session=False)
@@ -223,8 +231,8 @@ def stage_unit_evidence(
     """Evidence of a unit's duty (plan issued, report submitted): the first such fact; for the
     obligations new facts touch, unless `which` chooses others."""
     value = _first_fact(campaign.id, as_of, fact_kind, Fact.unit_id == Obligation.unit_id)
-    which = which or (_touched(campaign.id, as_of, fact_kind, Obligation.unit_id, Fact.unit_id),)
-    _stage(session, campaign.id, kind, value, *which)
+    touched = _touched(campaign.id, as_of, fact_kind, Obligation.unit_id, Fact.unit_id)
+    _stage(session, campaign.id, kind, value, *(which or (touched,)), found=not which)
 
 
 def stage_member_evidence(
@@ -234,8 +242,8 @@ def stage_member_evidence(
     facts touch, unless `which` chooses others."""
     kind = FactKind.self_assessment_submitted
     value = _first_fact(campaign.id, as_of, kind, Fact.member_id == Obligation.member_id)
-    which = which or (_touched(campaign.id, as_of, kind, Obligation.member_id, Fact.member_id),)
-    _stage(session, campaign.id, "self_assess", value, *which)
+    touched = _touched(campaign.id, as_of, kind, Obligation.member_id, Fact.member_id)
+    _stage(session, campaign.id, "self_assess", value, *(which or (touched,)), found=not which)
 
 
 def stage_session_evidence(
