@@ -3,15 +3,26 @@ cases and commendations (set-based, in rounds: each entity's first unapplied fac
 second …); the other facts become the evidence that obligations are judged by."""
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
     and_,
+    case,
     func,
+    insert,
+    literal,
+    null,
     select,
     update,
 )
@@ -19,7 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from flows.deploy import session_windows
 from flows.facts import fact_transition
-from models.bulk import bulk_insert, in_chunks, in_lists
+from models.bulk import in_lists
 from models.facts import Fact, FactKind
 from models.members import Member
 from models.obligations import Obligation
@@ -52,44 +63,59 @@ def _unapplied(campaign_id: int, as_of: dt.date, kinds: Iterable[str]) -> Column
     )
 
 
-@dataclass
-class _Group:
-    """The entities whose n-th pending fact is one (kind, note): by member, or by unit."""
+# A run's pending lifecycle facts, numbered per entity (its member, or its unit when no member):
+# round n holds every entity's n-th fact, and each (round, kind, note) is applied set-based.
+# A temporary table, filled and read by SQL inside the task's transaction and dropped at its
+# end (a rollback drops it too): a day of a million facts stays in the database, not in memory.
+_ROUNDS = Table(
+    "pending_round",
+    MetaData(),
+    Column("round", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("member_id", Integer),
+    Column("unit_id", Integer, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("fact_id", Integer, nullable=False),
+    Index("ix_pending_round_group", "round", "kind", "note", "member_id", "unit_id"),
+    prefixes=["TEMPORARY"],
+)
+_R = _ROUNDS.c
 
-    members: list[int] = field(default_factory=list)
-    units: list[int] = field(default_factory=list)
 
-
-def _rounds(
+def _number_rounds(
     session: Session, campaign_id: int, as_of: dt.date, kinds: list[str]
-) -> dict[tuple[int, str, str], _Group]:
-    """Pending facts grouped by (round, kind, note): round n holds each entity's n-th fact."""
-    query = (
-        select(Fact.kind, Fact.note, Fact.member_id, Fact.unit_id)
-        .where(_unapplied(campaign_id, as_of, kinds))
-        .order_by(Fact.date, Fact.id)
-    )
-    seen: dict[tuple[int | None, int], int] = defaultdict(int)
-    groups: dict[tuple[int, str, str], _Group] = defaultdict(_Group)
-    for kind, note, member_id, unit_id in session.execute(query):
-        entity = (member_id, unit_id if member_id is None else 0)
-        seen[entity] += 1
-        group = groups[(seen[entity], kind, note)]
-        if member_id is not None:
-            group.members.append(member_id)
-        else:
-            group.units.append(unit_id)
-    return groups
+) -> list[tuple[int, str, str]]:
+    """Fill the rounds table with the pending facts of `kinds`; return its groups in order."""
+    entity = (Fact.member_id, case((Fact.member_id.is_(None), Fact.unit_id)))
+    pending = select(
+        func.row_number().over(partition_by=entity, order_by=(Fact.date, Fact.id)),
+        Fact.kind,
+        Fact.note,
+        Fact.member_id,
+        Fact.unit_id,
+        Fact.date,
+        Fact.id,
+    ).where(_unapplied(campaign_id, as_of, kinds))
+    _ROUNDS.create(session.connection())
+    session.execute(insert(_ROUNDS).from_select(list(_R.keys()), pending))
+    groups = select(_R.round, _R.kind, _R.note).distinct().order_by(_R.round, _R.kind, _R.note)
+    return [(int(n), str(kind), str(note)) for n, kind, note in session.execute(groups)]
 
 
-def _targets(lifecycle: Lifecycle, group: _Group) -> Iterator[ColumnElement[bool]]:
-    """Predicates choosing the group's entities, a bounded list of ids each."""
+def _in_group(group: tuple[int, str, str], *, members: bool) -> ColumnElement[bool]:
+    """Rows of the rounds table in `group`: its members' facts, or its units' own."""
+    n, kind, note = group
+    by = _R.member_id.is_not(None) if members else _R.member_id.is_(None)
+    return and_(_R.round == n, _R.kind == kind, _R.note == note, by)
+
+
+def _targets(lifecycle: Lifecycle, group: tuple[int, str, str]) -> Iterator[ColumnElement[bool]]:
+    """Predicates choosing the group's entities: its members', and its units' own."""
     table = lifecycle.table
-    for chunk in in_chunks(group.members):
-        yield table.c.member_id.in_(chunk)
-    for chunk in in_chunks(group.units):
-        by_unit = table.c.unit_id.in_(chunk)
-        yield and_(table.c.member_id.is_(None), by_unit) if "member_id" in table.c else by_unit
+    yield table.c.member_id.in_(select(_R.member_id).where(_in_group(group, members=True)))
+    by_unit = table.c.unit_id.in_(select(_R.unit_id).where(_in_group(group, members=False)))
+    yield and_(table.c.member_id.is_(None), by_unit) if "member_id" in table.c else by_unit
 
 
 def apply_lifecycle_facts(
@@ -97,10 +123,9 @@ def apply_lifecycle_facts(
 ) -> int:
     """Apply the pending facts of `kinds` dated on or before the run; returns transitions."""
     kinds = list(kinds)
-    groups = _rounds(session, campaign.id, ctx.as_of, kinds)
-    moved = 0
-    for (_, kind, note), group in sorted(groups.items()):
-        moved += _apply_group(session, campaign, group, kind, note, ctx)
+    groups = _number_rounds(session, campaign.id, ctx.as_of, kinds)
+    moved = sum(_apply_group(session, campaign, group, ctx) for group in groups)
+    _ROUNDS.drop(session.connection())
     session.execute(
         update(Fact).where(_unapplied(campaign.id, ctx.as_of, kinds)).values(applied_on=ctx.as_of)
     )
@@ -108,8 +133,9 @@ def apply_lifecycle_facts(
 
 
 def _apply_group(
-    session: Session, campaign: Campaign, group: _Group, kind: str, note: str, ctx: FireContext
+    session: Session, campaign: Campaign, group: tuple[int, str, str], ctx: FireContext
 ) -> int:
+    _, kind, note = group
     found = fact_transition(kind, note)
     if found is None:
         return 0
@@ -129,24 +155,26 @@ def _apply_group(
 
 
 def _open(
-    session: Session, campaign: Campaign, lifecycle: Lifecycle, group: _Group, ctx: FireContext
+    session: Session,
+    campaign: Campaign,
+    lifecycle: Lifecycle,
+    group: tuple[int, str, str],
+    ctx: FireContext,
 ) -> int:
-    """Open an entity per fact (a screening case, a nomination), audited as `open`."""
+    """Open an entity per fact of the group (a screening case, a nomination), in the facts'
+    order, members' first; audited as `open`."""
     table = lifecycle.table
     last = session.scalar(select(func.max(table.c.id))) or 0
-    query = select(Member.id, Member.unit_id)
-    units = {
-        member_id: unit_id
-        for statement in in_lists(query, Member.id, group.members)
-        for member_id, unit_id in session.execute(statement)
-    }
-    rows: list[tuple[Any, ...]] = [
-        (campaign.id, m, units[m], lifecycle.initial, ctx.as_of) for m in group.members
-    ]
-    rows += [(campaign.id, None, u, lifecycle.initial, ctx.as_of) for u in group.units]
-    bulk_insert(
-        session, table.name, ("campaign_id", "member_id", "unit_id", "state", "since"), rows
+    shared = (literal(campaign.id), literal(lifecycle.initial), literal(ctx.as_of))
+    columns = ["campaign_id", "state", "since", "member_id", "unit_id"]
+    members = (
+        select(*shared, Member.id, Member.unit_id)
+        .join_from(_ROUNDS, Member, Member.id == _R.member_id)
+        .where(_in_group(group, members=True))
     )
+    units = select(*shared, null(), _R.unit_id).where(_in_group(group, members=False))
+    for rows in (members, units):
+        session.execute(insert(table).from_select(columns, rows.order_by(_R.date, _R.fact_id)))
     opened = session.execute(
         select(table.c.id, table.c.unit_id, table.c.member_id)
         .where(table.c.id > last)

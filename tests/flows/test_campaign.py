@@ -9,20 +9,22 @@ from prefect.events import Event
 from prefect.settings import PREFECT_SERVER_EVENTS_MAXIMUM_RELATED_RESOURCES, temporary_settings
 from sqlalchemy import Engine, func, select
 
+from flows import apply, facts
 from flows import campaign as flow
-from flows import facts
 from flows.campaign import campaign_flow
 from flows.facts import import_facts
 from flows.status import AuditFilter, audit_trail, campaign_status, open_escalations
 from models.audit import AuditEvent
+from models.casework import Assessment
 from models.db import make_engine, migrate, transaction
 from models.documents import Document
 from models.errors import InputError, OutOfScope
 from models.facts import Fact
 from models.members import Member, import_members
 from models.obligations import Obligation
-from models.plans import register_plan
+from models.plans import get_campaign, register_plan
 from models.views import NoticeView
+from states.conditions import FireContext
 from tests.files import MEMBER_HEADER, write_csv
 from tests.flows.conftest import MEMBERS, load_town, plan_for
 
@@ -351,6 +353,47 @@ def test_facts_are_replayed_on_top_of_what_is_stored(
             "fourth.csv",
             [["2023-03-11", "self_assessment_returned", "B1", "M1", ""]],
         )
+
+
+def test_a_days_facts_apply_round_by_round_in_one_transaction(town: Engine, tmp_path: Path) -> None:
+    """Each member's facts apply in date order, one round each (submitted, returned, submitted
+    again, accepted, all before one run's date); applying again in the same transaction finds
+    nothing left, and no rounds table is left behind to trip over."""
+    _run(town, "2023-02-01")  # deploys the self-assessments
+    rounds = [
+        ["2023-03-01", "self_assessment_submitted", "B1", "M1", ""],
+        ["2023-03-02", "self_assessment_returned", "B1", "M1", ""],
+        ["2023-03-03", "self_assessment_submitted", "B1", "M1", ""],
+        ["2023-03-04", "self_assessment_accepted", "B1", "M1", ""],
+        ["2023-03-02", "self_assessment_submitted", "G2", "M6", ""],
+    ]
+    _facts(town, tmp_path, "rounds.csv", rounds)
+    with transaction(town) as session:
+        campaign = get_campaign(session, "T23")
+        ctx = FireContext(actor="tester", as_of=dt.date(2023, 3, 10), campaign_id=campaign.id)
+        first = apply.apply_lifecycle_facts(session, campaign, apply.ASSESSMENT_KINDS, ctx)
+        again = apply.apply_lifecycle_facts(session, campaign, apply.ASSESSMENT_KINDS, ctx)
+    assert (first, again) == (5, 0)
+    with transaction(town) as session:
+        trail = [
+            (e.trigger, e.to)
+            for e in audit_trail(session, "T23", AuditFilter(member="M1"))
+            if e.entity == "assessment"
+        ]
+        states = dict(
+            session.execute(
+                select(Member.code, Assessment.state).join(
+                    Member, Member.id == Assessment.member_id
+                )
+            ).all()
+        )
+    assert trail == [
+        ("submit", "submitted"),
+        ("send_back", "returned"),
+        ("submit", "submitted"),
+        ("accept", "accepted"),
+    ]
+    assert (states["M1"], states["M6"], states["M2"]) == ("accepted", "submitted", "pending")
 
 
 def test_screening_and_commendation_follow_their_facts(town: Engine, tmp_path: Path) -> None:
