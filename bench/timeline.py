@@ -8,7 +8,8 @@ date that matters against one local Prefect server, then reads the status; print
 seconds. Then runs the same dates again on a copy of the database taken before the first run,
 calling the tasks' plain functions (`reconcile(..., call=plain)`): the difference per run is what
 Prefect adds (task and flow runs, events, artifacts, its server sharing the machine), including
-the seconds its client sleeps before retrying a request its SQLite server refused as locked."""
+the seconds its client sleeps before retrying a request its SQLite server refused as locked.
+The plain runs' seconds are also summed by task, to show where a run's own work goes."""
 
 import argparse
 import datetime as dt
@@ -19,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -172,12 +174,18 @@ def main() -> None:
         print("\nthe same runs, the tasks' plain functions (no Prefect):")
         plain_url = f"sqlite:///{root / 'plain.db'}"
         plain: list[float] = []
+        by_task: dict[str, float] = defaultdict(float)
         for day in DATES:
             as_of = dt.date.fromisoformat(day)
-            plain.append(_step(f"reconcile as of {day}", lambda d=as_of: _plain(d, plain_url)))
+            plain.append(
+                _step(f"reconcile as of {day}", lambda d=as_of: _plain(d, plain_url, by_task))
+            )
             if day == "2023-06-23":
                 plain.append(
-                    _step(f"reconcile again as of {day}", lambda d=as_of: _plain(d, plain_url))
+                    _step(
+                        f"reconcile again as of {day}",
+                        lambda d=as_of: _plain(d, plain_url, by_task),
+                    )
                 )
         overhead = [a - b for a, b in zip(with_prefect, plain, strict=True)]
         print(f"{'reconcile, all runs (no Prefect)':<40} {sum(plain):7.2f} s")
@@ -186,6 +194,9 @@ def main() -> None:
             f"{'prefect overhead per run':<40} {sum(overhead) / len(overhead):7.2f} s"
             f"  (min {min(overhead):.2f}, max {max(overhead):.2f})"
         )
+        print("\nthe plain runs by task, all dates:")
+        for name, seconds in sorted(by_task.items(), key=lambda item: -item[1]):
+            print(f"  {name:<38} {seconds:7.2f} s")
 
 
 @contextmanager
@@ -215,8 +226,15 @@ def _run(day: dt.date, url: str, announced: list[int]) -> str:
     return f"{result.transitions:,} transitions, {len(result.notices):,} notices"
 
 
-def _plain(day: dt.date, url: str) -> str:
-    result, _ = reconcile("BENCH", day, "bench", url, call=lambda task, *a, **k: task.fn(*a, **k))
+def _plain(day: dt.date, url: str, by_task: dict[str, float]) -> str:
+    def call(task: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return task.fn(*args, **kwargs)
+        finally:
+            by_task[task.name] += time.perf_counter() - started
+
+    result, _ = reconcile("BENCH", day, "bench", url, call=call)
     return f"{result.transitions:,} transitions, {len(result.notices):,} notices"
 
 
