@@ -47,10 +47,12 @@ REPORTS = [
 ]
 
 
-def _facts(engine: Engine, tmp_path: Path, name: str, rows: list[list[str]]) -> None:
+def _facts(
+    engine: Engine, tmp_path: Path, name: str, rows: list[list[str]], code: str = "T23"
+) -> None:
     with transaction(engine) as session:
         path = write_csv(tmp_path / name, FACT_HEADER, rows)
-        import_facts("T23", path, session=session, actor="tester", today=dt.date(2026, 1, 1))
+        import_facts(code, path, session=session, actor="tester", today=dt.date(2026, 1, 1))
 
 
 def _run(engine: Engine, day: str) -> Any:
@@ -251,36 +253,36 @@ def test_a_fact_is_recognised_as_recorded_whichever_way_its_date_is_written(
         assert session.scalar(select(func.count()).select_from(Fact)) == len(ON_TIME) + 1
 
 
-def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) -> None:
-    with transaction(town) as session:
-        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
-    url = town.url.render_as_string(hide_password=False)
-    with transaction(town) as session:
-        path = write_csv(
-            tmp_path / "q.csv",
-            FACT_HEADER,
-            [
-                ["2024-08-01", "session_held", "B1", "", ""],
-                ["2024-07-20", "session_held", "G2", "", ""],
-            ],
-        )
-        import_facts("T24", path, session=session, actor="tester", today=dt.date(2026, 1, 1))
-    campaign_flow("T24", dt.date(2024, 10, 2), "tester", url)
-    with transaction(town) as session:
-        status = campaign_status(session, "T24")
-    sessions = {
+def _sessions_owed(engine: Engine, code: str) -> dict[tuple[str, str | None], str]:
+    """Each unit's session obligations by window, and their states."""
+    with transaction(engine) as session:
+        status = campaign_status(session, code)
+    return {
         (u.code, o.window): o.state
         for u in status.units
         for o in u.obligations
         if o.kind == "hold_session"
     }
-    assert sessions == {
+
+
+def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) -> None:
+    with transaction(town) as session:
+        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+    url = town.url.render_as_string(hide_password=False)
+    held = [
+        ["2024-08-01", "session_held", "B1", "", ""],
+        ["2024-07-20", "session_held", "G2", "", ""],
+    ]
+    _facts(town, tmp_path, "q.csv", held, code="T24")
+    campaign_flow("T24", dt.date(2024, 10, 2), "tester", url)
+    assert _sessions_owed(town, "T24") == {
         ("G1", "2024-Q3"): "met",
         ("G1", "2024-Q4"): "open",
         ("G2", "2024-Q3"): "met",
         ("G2", "2024-Q4"): "open",
     }
-    dumped = status.model_dump(mode="json")
+    with transaction(town) as session:
+        dumped = campaign_status(session, "T24").model_dump(mode="json")
     g1 = next(u for u in dumped["units"] if u["code"] == "G1")
     assert {
         "kind": "hold_session",
@@ -300,20 +302,9 @@ def test_sessions_recorded_after_deployment_reach_the_grassroots_above_them(
         register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
     url = town.url.render_as_string(hide_password=False)
     campaign_flow("T24", dt.date(2024, 7, 5), "tester", url)  # deploys the quarters' duties
-    with transaction(town) as session:
-        rows = [["2024-08-01", "session_held", "B1", "", ""]]
-        path = write_csv(tmp_path / "q3.csv", FACT_HEADER, rows)
-        import_facts("T24", path, session=session, actor="tester", today=dt.date(2026, 1, 1))
+    _facts(town, tmp_path, "q3.csv", [["2024-08-01", "session_held", "B1", "", ""]], code="T24")
     campaign_flow("T24", dt.date(2024, 8, 2), "tester", url)
-    with transaction(town) as session:
-        status = campaign_status(session, "T24")
-    sessions = {
-        (u.code, o.window): o.state
-        for u in status.units
-        for o in u.obligations
-        if o.kind == "hold_session"
-    }
-    assert sessions == {
+    assert _sessions_owed(town, "T24") == {
         ("G1", "2024-Q3"): "met",
         ("G1", "2024-Q4"): "open",
         ("G2", "2024-Q3"): "open",
