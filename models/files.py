@@ -112,23 +112,37 @@ def read_sheet(path: Path, columns: list[Column]) -> Sheet:
             raise InputError([Problem(name, None, None, "the file is empty")])
         index = _map_header(name, header, columns)
         headers = {key: header[position].strip() for position, key in index.items()}
-        rows = list(_rows(raw, index))
+        nul: list[tuple[int, str]] = []
+        rows = list(_rows(raw, index, nul))
     except InputError:
         raise
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
         raise InputError([Problem(name, None, None, f"cannot read the file: {exc}")]) from exc
     except Exception as exc:  # openpyxl raises a zoo of errors on a damaged workbook
         raise InputError([Problem(name, None, None, f"not a readable file: {exc}")]) from exc
-    return Sheet(name, headers, rows)
+    sheet = Sheet(name, headers, rows)
+    if nul:  # refused on every backend alike: PostgreSQL's text cannot hold it
+        raise InputError([sheet.problem(row, key, NUL) for row, key in nul])
+    return sheet
 
 
-def _rows(raw: Iterator[list[str]], index: dict[int, str]) -> Iterator[SheetRow]:
-    """The data rows that hold anything, their cells stripped, a short row padded."""
+NUL = "contains a NUL character (\\x00), which no column can hold: remove it"
+
+
+def _rows(
+    raw: Iterator[list[str]], index: dict[int, str], nul: list[tuple[int, str]]
+) -> Iterator[SheetRow]:
+    """The data rows that hold anything, their cells stripped, a short row padded; the (row,
+    key) of every cell holding a NUL character go to `nul`."""
     items = list(index.items())
     width = max(index, default=-1) + 1
     for number, values in enumerate(raw, start=2):
-        if not "".join(values).strip():
+        text = "".join(values)
+        if not text.strip():
             continue
         if len(values) < width:
             values = values + [""] * (width - len(values))
-        yield SheetRow(number, {key: values[position].strip() for position, key in items})
+        cells = {key: values[position].strip() for position, key in items}
+        if "\x00" in text:
+            nul += [(number, key) for key, value in cells.items() if "\x00" in value]
+        yield SheetRow(number, cells)
