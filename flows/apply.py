@@ -242,7 +242,7 @@ def _stage(
 def _touched(
     campaign_id: int, as_of: dt.date, fact_kind: str, by: Any, of: Any
 ) -> ColumnElement[bool]:
-    """Obligations whose unit or member (`by` on the obligation, `of` on the fact) has a fact of
+    """Obligations (or units) whose unit or member (`by`, `of` on the fact) has a fact of
     `fact_kind` not yet applied: the only ones new evidence can reach. Facts once applied were
     staged then, and an obligation created later is staged whole by `stage_created`."""
     return by.in_(select(of).where(_unapplied(campaign_id, as_of, [fact_kind])))
@@ -319,10 +319,12 @@ def _new_sessions_reach(
 ) -> list[tuple[ColumnElement[bool], ...]]:
     """The obligations sessions not yet applied can change, as predicates (one statement each):
     a branch's own, or every unit's above or at the units that held them."""
-    pending = select(Fact.unit_id).where(_unapplied(campaign_id, as_of, [FactKind.session_held]))
+    kind = FactKind.session_held
     if per_branch:
-        return [(Obligation.unit_id.in_(pending),)]
-    held = session.scalars(select(Unit.path).where(Unit.id.in_(pending)))
+        return [(_touched(campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id),)]
+    held = session.scalars(
+        select(Unit.path).where(_touched(campaign_id, as_of, kind, Unit.id, Fact.unit_id))
+    )
     above = {path[: end + 1] for path in held for end, c in enumerate(path) if c == "/"}
     return [
         (Obligation.unit_id.in_(units),) for units in in_lists(select(Unit.id), Unit.path, above)
