@@ -151,6 +151,7 @@ def main() -> None:
             _prefect_database(args.prefect_db) as prefect_db,
             local_prefect_server(root / "prefect", database_url=prefect_db),
         ):
+            server_before, own_before = _server_cpu(), time.process_time()
             for day in DATES:
                 as_of = dt.date.fromisoformat(day)
                 with_prefect.append(
@@ -163,6 +164,7 @@ def main() -> None:
                             lambda d=as_of: _run(d, url, announced),
                         )
                     )
+            server_cpu, own_cpu = _server_cpu() - server_before, time.process_time() - own_before
         total += sum(with_prefect)
         total += _step("status", lambda: _status(engine))
         print(f"{'whole timeline':<40} {total:7.2f} s")
@@ -171,6 +173,11 @@ def main() -> None:
             f"{'prefect client waiting out 503s':<40} {sum(waits.seconds):7.2f} s"
             f"  ({len(waits.seconds)} retries; in the runs above)"
         )
+        print(
+            f"{'CPU in the runs above: this process':<40} {own_cpu:7.2f} s"
+            f"  (of {sum(with_prefect):.2f} s wall; its threads share one interpreter)"
+        )
+        print(f"{'CPU in the runs above: Prefect server':<40} {server_cpu:7.2f} s")
         print("\nthe same runs, the tasks' plain functions (no Prefect):")
         plain_url = f"sqlite:///{root / 'plain.db'}"
         plain: list[float] = []
@@ -197,6 +204,21 @@ def main() -> None:
         print("\nthe plain runs by task, all dates:")
         for name, seconds in sorted(by_task.items(), key=lambda item: -item[1]):
             print(f"  {name:<38} {seconds:7.2f} s")
+
+
+def _server_cpu() -> float:
+    """CPU seconds used so far by this process's child `prefect server start` (Linux's /proc;
+    NaN elsewhere). A PostgreSQL cluster's servers are not its children and are not counted."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            command = (stat.parent / "cmdline").read_bytes()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == os.getpid() and b"server\x00start" in command:
+            return (int(fields[11]) + int(fields[12])) / ticks
+    return float("nan")
 
 
 @contextmanager
