@@ -253,6 +253,12 @@ def test_a_fact_is_recognised_as_recorded_whichever_way_its_date_is_written(
         assert session.scalar(select(func.count()).select_from(Fact)) == len(ON_TIME) + 1
 
 
+def _register_2024(engine: Engine, tmp_path: Path) -> None:
+    """Register the 2024 plan (quarterly sessions) for the town as campaign T24."""
+    with transaction(engine) as session:
+        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+
+
 def _sessions_owed(engine: Engine, code: str) -> dict[tuple[str, str | None], str]:
     """Each unit's session obligations by window, and their states."""
     with transaction(engine) as session:
@@ -266,8 +272,7 @@ def _sessions_owed(engine: Engine, code: str) -> dict[tuple[str, str | None], st
 
 
 def test_the_2024_plan_owes_sessions_each_quarter(town: Engine, tmp_path: Path) -> None:
-    with transaction(town) as session:
-        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+    _register_2024(town, tmp_path)
     url = town.url.render_as_string(hide_password=False)
     held = [
         ["2024-08-01", "session_held", "B1", "", ""],
@@ -298,8 +303,7 @@ def test_sessions_recorded_after_deployment_reach_the_grassroots_above_them(
 ) -> None:
     """A later run re-judges only the organisations above the units of the new sessions: a
     branch's session meets its grassroots organisation's quarter, the other's stays owed."""
-    with transaction(town) as session:
-        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+    _register_2024(town, tmp_path)
     url = town.url.render_as_string(hide_password=False)
     campaign_flow("T24", dt.date(2024, 7, 5), "tester", url)  # deploys the quarters' duties
     _facts(town, tmp_path, "q3.csv", [["2024-08-01", "session_held", "B1", "", ""]], code="T24")
@@ -493,8 +497,7 @@ def test_the_daily_run_skips_a_refused_campaign_and_runs_the_others(
 ) -> None:
     from flows.campaign import daily_campaigns
 
-    with transaction(town) as session:
-        register_plan(plan_for(tmp_path, "bu-gia-map-2024.yaml", code="T24"), session=session)
+    _register_2024(town, tmp_path)
     _run(town, "2023-05-20")
     url = town.url.render_as_string(hide_password=False)
     assert daily_campaigns(dt.date(2023, 5, 19), url) == ["T24"]
