@@ -242,7 +242,7 @@ def _stage(
 def _touched(
     campaign_id: int, as_of: dt.date, fact_kind: str, by: Any, of: Any
 ) -> ColumnElement[bool]:
-    """Obligations (or units) whose unit or member (`by`, `of` on the fact) has a fact of
+    """Rows (obligations, or units) whose unit or member id `by` is the `of` of a fact of
     `fact_kind` not yet applied: the only ones new evidence can reach. Facts once applied were
     staged then, and an obligation created later is staged whole by `stage_created`."""
     return by.in_(select(of).where(_unapplied(campaign_id, as_of, [fact_kind])))
