@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows import apply, deploy
-from flows.notices import issue_notices
+from flows.notices import STEP_TITLES, issue_notices
 from flows.runs import (
     advance_campaign,
     begin_run,
@@ -183,9 +183,11 @@ def _event_name(step: str) -> str:
 
 
 def _unit(code: str, notice: NoticeView) -> dict[str, str]:
-    """A late unit as a Prefect resource, labelled with its code and ladder level."""
+    """A late unit as a Prefect resource, labelled with its code and ladder level; its name is
+    what Prefect's UI and a notification show."""
     return {
         "prefect.resource.id": f"campaign.{code}.unit.{notice.unit}",
+        "prefect.resource.name": notice.unit_name,
         "campaign.unit": notice.unit,
         "campaign.level": str(notice.level),
     }
@@ -203,7 +205,11 @@ def _notice_event(code: str, as_of: dt.date, notice: NoticeView) -> dict[str, An
     return {
         "event": _event_name(notice.step),
         "resource": {**_unit(code, notice), "campaign.code": code},
-        "payload": {"as_of": as_of.isoformat(), **_contents(notice)},
+        "payload": {
+            "as_of": as_of.isoformat(),
+            "title": STEP_TITLES[notice.step],
+            **_contents(notice),
+        },
     }
 
 
@@ -221,6 +227,7 @@ def _step_event(
         "related": [{**_unit(code, n), "prefect.resource.role": "late-unit"} for n in notices],
         "payload": {
             "as_of": as_of.isoformat(),
+            "title": STEP_TITLES[step],
             "notices": [{"unit": n.unit, **_contents(n)} for n in notices],
         },
     }

@@ -13,6 +13,7 @@ from flows import apply, facts
 from flows import campaign as flow
 from flows.campaign import campaign_flow
 from flows.facts import import_facts
+from flows.notices import STEP_TITLES
 from flows.status import AuditFilter, audit_trail, campaign_status, open_escalations
 from models.audit import AuditEvent
 from models.casework import Assessment
@@ -522,9 +523,14 @@ def test_notices_are_announced_one_event_each_or_grouped_by_step_and_level() -> 
     ]
     day = dt.date(2023, 5, 20)
     each = flow.announcements("T23", day, notices, "notice")
-    assert [(e["event"], e["resource"]["campaign.unit"]) for e in each] == [
-        (f"campaign.obligation.{n.step}", n.unit) for n in notices
-    ]
+    assert [
+        (e["event"], e["resource"]["campaign.unit"], e["resource"]["prefect.resource.name"])
+        for e in each
+    ] == [(f"campaign.obligation.{n.step}", n.unit, n.unit_name) for n in notices]
+    assert {e["payload"]["title"] for e in each} == {
+        STEP_TITLES["overdue"],
+        STEP_TITLES["escalation"],
+    }
     # Prefect's maximum of 13 related resources leaves 3 units an event beside the run's own.
     with temporary_settings(updates={PREFECT_SERVER_EVENTS_MAXIMUM_RELATED_RESOURCES: 13}):
         grouped = flow.announcements("T23", day, notices, "step")

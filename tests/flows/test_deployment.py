@@ -3,26 +3,33 @@ create the work pool, deploy everything, trigger the on-demand deployment, let a
 and find the run's effect in our database."""
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
+from typing import ClassVar
 
 import pytest
 import yaml
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.events import Event
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from sqlalchemy import select
 
 from flows.campaign import campaign_flow
+from flows.notices import STEP_TITLES
 from flows.prefect_server import local_prefect_server, wait_healthy
 from models.db import make_engine, migrate, transaction
 from models.plans import Campaign
 from models.settings import get_settings
+from models.views import RunResult
 from tests.flows.conftest import load_town
 
 ROOT = Path(__file__).parents[2]
@@ -155,3 +162,119 @@ def _announced(events: list[Event], events_per: str) -> set[tuple[str, str, str,
             if r.role == "late-unit"
         }
     return found
+
+
+class _Inbox(BaseHTTPRequestHandler):
+    """A webhook's receiving end: keeps the JSON body of every POST."""
+
+    received: ClassVar[list[dict[str, str]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def inbox(
+    prefect_api: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[list[dict[str, str]]]:
+    """The messages of docs/automations.yaml, created on the module's server the README's way
+    around a custom webhook block that posts to a receiver in this process."""
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Inbox)
+    Thread(target=receiver.serve_forever, daemon=True).start()
+    block = CustomWebhookNotificationBlock(
+        name="campaign",
+        url=f"http://127.0.0.1:{receiver.server_port}/notify",
+        json_data={"subject": "{{subject}}", "body": "{{body}}"},
+    ).save("campaign-test")
+    automations = tmp_path_factory.mktemp("automations") / "automations.yaml"
+    text = (ROOT / "docs" / "automations.yaml").read_text(encoding="utf-8")
+    automations.write_text(text.replace("NOTIFICATION_BLOCK_ID", str(block)), encoding="utf-8")
+    assert "Created 2 automation(s)" in _prefect(
+        "automation", "create", "--from-file", str(automations)
+    )
+    yield _Inbox.received
+    receiver.shutdown()
+
+
+def _run_with(events_per: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> RunResult:
+    """Campaign T23 of the test town in a database of its own, run at 20/05/2023 (notices
+    overdue) with events per `events_per`."""
+    monkeypatch.setenv("CAMPAIGN_EVENTS_PER", events_per)
+    get_settings.cache_clear()
+    url = f"sqlite:///{folder / 'campaign.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_town(engine, folder)
+    try:
+        return campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
+    finally:
+        get_settings.cache_clear()
+        engine.dispose()
+
+
+def _messages_of(
+    inbox: list[dict[str, str]], result: RunResult, count: int
+) -> list[dict[str, str]]:
+    """The messages that name `result`'s flow run, once `count` of them have come."""
+    deadline = time.monotonic() + 60  # events are persisted, then triggers act, in batches
+    mine: list[dict[str, str]] = []
+    while len(mine) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+        mine = [m for m in list(inbox) if f"({result.flow_run})" in m["body"]]
+    return mine
+
+
+def test_the_automations_send_a_message_for_every_notice(
+    tmp_path: Path, prefect_api: str, inbox: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _run_with("notice", tmp_path, monkeypatch)
+    assert result.notices
+    messages = _messages_of(inbox, result, len(result.notices))
+    assert sorted(m["subject"] for m in messages) == sorted(
+        f"[T23] {STEP_TITLES[n.step]} — {n.unit_name}" for n in result.notices
+    )
+    late = "; đảng viên chưa nộp bản tự soi rọi, tự nhận xét: {}"
+    assert sorted(m["body"] for m in messages) == sorted(
+        f"{STEP_TITLES[n.step]} ngày 20/05/2023 gửi {n.unit_name} ({n.unit}, mức {n.level}), "
+        f"đợt T23.\nNội dung chưa hoàn thành: {len(n.obligations)}"
+        f"{late.format(n.members) if n.members else ''}.\nMã văn bản: {n.document}\n"
+        + _run_line(prefect_api, result)
+        for n in result.notices
+    )
+
+
+def test_the_automations_send_a_message_for_every_step_and_level(
+    tmp_path: Path, prefect_api: str, inbox: list[dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _run_with("step", tmp_path, monkeypatch)
+    steps: dict[tuple[str, int], list[str]] = {}
+    for n in result.notices:
+        steps.setdefault((n.step, n.level), []).append(f"- {n.unit_name} ({n.unit})")
+    messages = _messages_of(inbox, result, len(steps))
+    assert sorted(m["subject"] for m in messages) == sorted(
+        f"[T23] {STEP_TITLES[step]}, mức {level}: {len(units)} đơn vị"
+        for (step, level), units in steps.items()
+    )
+    assert sorted(m["body"] for m in messages) == sorted(
+        "\n".join(
+            [
+                f"{STEP_TITLES[step]} ngày 20/05/2023, mức {level}, đợt T23:",
+                *units,
+                _run_line(prefect_api, result),
+            ]
+        )
+        for (step, level), units in steps.items()
+    )
+
+
+def _run_line(prefect_api: str, result: RunResult) -> str:
+    """A message's last line: the Prefect flow run that issued the notices."""
+    with SyncPrefectClient(prefect_api) as client:
+        name = client.read_flow_run(uuid.UUID(result.flow_run)).name
+    return f"Lượt chạy Prefect: {name} ({result.flow_run})"
