@@ -94,6 +94,22 @@ def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path, prefect_api: str
     engine.dispose()
 
 
+def _run_with(events_per: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> RunResult:
+    """Campaign T23 of the test town in a database of its own, run at 20/05/2023 (notices
+    overdue) with events per `events_per`."""
+    monkeypatch.setenv("CAMPAIGN_EVENTS_PER", events_per)
+    get_settings.cache_clear()
+    url = f"sqlite:///{folder / 'campaign.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    load_town(engine, folder)
+    try:
+        return campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
+    finally:
+        get_settings.cache_clear()
+        engine.dispose()
+
+
 @pytest.mark.parametrize("events_per", ["notice", "step"])
 def test_a_run_in_this_process_is_recorded_by_the_local_server(
     tmp_path: Path, prefect_api: str, events_per: str, monkeypatch: pytest.MonkeyPatch
@@ -103,16 +119,7 @@ def test_a_run_in_this_process_is_recorded_by_the_local_server(
     here, not to a temporary one of its own; that server then holds the run, its artifacts and
     its notices as events: one per notice with the unit and level as resource labels, or (with
     CAMPAIGN_EVENTS_PER=step) one per ladder step and level naming the late units."""
-    monkeypatch.setenv("CAMPAIGN_EVENTS_PER", events_per)
-    get_settings.cache_clear()
-    url = f"sqlite:///{tmp_path / 'campaign.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    load_town(engine, tmp_path)
-    try:
-        result = campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
-    finally:
-        get_settings.cache_clear()
+    result = _run_with(events_per, tmp_path, monkeypatch)
     assert result.notices and result.flow_run
     expected = {
         (f"campaign.T23.unit.{n.unit}", n.unit, str(n.level), n.document) for n in result.notices
@@ -136,7 +143,6 @@ def test_a_run_in_this_process_is_recorded_by_the_local_server(
                 limit=50,  # the API's largest page; the town issues fewer notices
             ).events
             found = _announced(events, events_per)
-    engine.dispose()
     assert found == expected
     assert len(events) == (len(expected) if events_per == "notice" else len(steps))
 
@@ -200,22 +206,6 @@ def inbox(
     )
     yield _Inbox.received
     receiver.shutdown()
-
-
-def _run_with(events_per: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> RunResult:
-    """Campaign T23 of the test town in a database of its own, run at 20/05/2023 (notices
-    overdue) with events per `events_per`."""
-    monkeypatch.setenv("CAMPAIGN_EVENTS_PER", events_per)
-    get_settings.cache_clear()
-    url = f"sqlite:///{folder / 'campaign.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    load_town(engine, folder)
-    try:
-        return campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
-    finally:
-        get_settings.cache_clear()
-        engine.dispose()
 
 
 def _messages_of(
