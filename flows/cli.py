@@ -27,6 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode="markdown",
 )
 db_app = typer.Typer(help="The campaign database.", no_args_is_help=True)
 units_app = typer.Typer(help="The organisation tree.", no_args_is_help=True)
@@ -44,16 +45,16 @@ DatabaseUrl = Annotated[
     typer.Option(
         "--database-url",
         envvar="CAMPAIGN_DATABASE_URL",
-        help="SQLAlchemy URL of the database [default: sqlite file campaign.db here].",
-        show_default=False,
+        help="SQLAlchemy URL of the database.",
+        show_default="the SQLite file campaign.db here",
     ),
 ]
 Actor = Annotated[
     str | None,
     typer.Option(
         "--actor",
-        help="Who acts, as the audit trail records it [default: your login name].",
-        show_default=False,
+        help="Who acts, as the audit trail records it.",
+        show_default="your login name",
     ),
 ]
 InputFile = Annotated[
@@ -109,7 +110,11 @@ def members_import(
     actor: Actor = None,
     on: Annotated[
         str | None,
-        typer.Option(help="Date the changes of unit or status take effect [default: today]."),
+        typer.Option(
+            help="Date the changes of unit or status take effect (YYYY-MM-DD or DD/MM/YYYY).",
+            show_default="today",
+            metavar="<date>",
+        ),
     ] = None,
 ) -> None:
     """Load or update the roster (code, full_name, unit, leader, position, status).
@@ -181,7 +186,13 @@ def facts_import(
 def run_command(
     campaign: CampaignCode,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Run as of this date [default: today].")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Run as of this date (YYYY-MM-DD or DD/MM/YYYY).",
+            show_default="today",
+            metavar="<date>",
+        ),
     ] = None,
     database_url: DatabaseUrl = None,
     actor: Actor = None,
@@ -249,8 +260,12 @@ def audit_command(
     ],
     unit: Annotated[str | None, typer.Option(help="A unit: its subtree and members.")] = None,
     member: Annotated[str | None, typer.Option(help="One member's events.")] = None,
-    since: Annotated[str | None, typer.Option(help="Events dated on or after.")] = None,
-    until: Annotated[str | None, typer.Option(help="Events dated on or before.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Events dated on or after.", metavar="<date>")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Events dated on or before.", metavar="<date>")
+    ] = None,
     format_: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     database_url: DatabaseUrl = None,
     actor: Actor = None,

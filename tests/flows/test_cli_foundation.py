@@ -69,3 +69,28 @@ def test_generate_writes_the_four_files(tmp_path: Path) -> None:
         "plan.yaml",
         "units.csv",
     ]
+
+
+def test_help_shows_the_defaults_and_the_date_formats(tmp_path: Path) -> None:
+    """Help text is Markdown: a default in brackets is shown, not swallowed as Rich markup, and
+    a docstring's paragraph is reflowed, not cut where its source line ends."""
+    url = f"sqlite:///{tmp_path / 'campaign.db'}"
+    run = _help("run", database_url=url)
+    assert "checks every deadline and escalates. Running again" in run
+    assert "--as-of <date> Run as of this date (YYYY-MM-DD or DD/MM/YYYY). [default: (today)]" in (
+        run
+    )
+    assert "[env var: CAMPAIGN_DATABASE_URL] [default: (the SQLite file campaign.db here)]" in run
+    assert (
+        "--actor <str> Who acts, as the audit trail records it. [default: (your login name)]"
+        in (run)
+    )
+    members = _help("members", "import", database_url=url)
+    assert "take effect (YYYY-MM-DD or DD/MM/YYYY). [default: (today)]" in members
+
+
+def _help(*command: str, database_url: str) -> str:
+    """`campaign COMMAND --help` as one line of words, without the boxes' borders."""
+    result = run_cli(*command, "--help", database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    return " ".join(result.stdout.replace("│", " ").split())
