@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -38,7 +39,8 @@ app.add_typer(units_app, name="units")
 app.add_typer(members_app, name="members")
 app.add_typer(plan_app, name="plan")
 
-out = Console()
+# What the commands print is data (names, notes, file names), never Rich markup.
+out = Console(markup=False)
 
 DatabaseUrl = Annotated[
     str | None,
@@ -144,8 +146,12 @@ def plan_register(
         plan = campaign.plan_file
     verb = "registered" if new else "updated"
     out.print(
-        f"{verb} campaign [bold]{plan.code}[/] — {plan.title} ({plan.number or 'no number'}), "
-        f"period {plan.period.start:%d/%m/%Y}–{plan.period.end:%d/%m/%Y}, owner {plan.owner}"
+        Text.assemble(
+            f"{verb} campaign ",
+            (plan.code, "bold"),
+            f" — {plan.title} ({plan.number or 'no number'}), period "
+            f"{plan.period.start:%d/%m/%Y}–{plan.period.end:%d/%m/%Y}, owner {plan.owner}",
+        )
     )
 
 

@@ -1,4 +1,7 @@
-"""How the CLI shows things: rich tables an operator can read, JSON, CSV."""
+"""How the CLI shows things: rich tables an operator can read, JSON, CSV.
+
+The console is made without markup (`Console(markup=False)`): unit and member names, notes and
+file names are shown as they are, never read as Rich's `[style]` tags; styles come from `Text`."""
 
 import csv
 import json
@@ -40,16 +43,20 @@ def targets_table(targets: Targets, title: str) -> Table:
     for name, label in TARGET_LABELS.items():
         t = getattr(targets, name)
         style = "green" if t.percent >= 100 else ("yellow" if t.percent >= 80 else "red")
-        table.add_row(label, f"{t.done:,}", f"{t.eligible:,}", f"[{style}]{t.percent:.1f}%[/]")
+        table.add_row(label, f"{t.done:,}", f"{t.eligible:,}", Text(f"{t.percent:.1f}%", style))
     return table
 
 
 def print_run(out: Console, result: RunResult) -> None:
     """What a run did: targets, new notices and where its documents are."""
     out.print(
-        f"[bold]{result.campaign}[/] as of {result.as_of:%d/%m/%Y}: campaign [bold]{result.state}"
-        f"[/], {result.transitions:,} transitions, {result.facts_applied:,} facts applied, "
-        f"{result.obligations_created:,} obligations created ({result.seconds:.1f} s)"
+        Text.assemble(
+            (result.campaign, "bold"),
+            f" as of {result.as_of:%d/%m/%Y}: campaign ",
+            (result.state, "bold"),
+            f", {result.transitions:,} transitions, {result.facts_applied:,} facts applied, "
+            f"{result.obligations_created:,} obligations created ({result.seconds:.1f} s)",
+        )
     )
     out.print(targets_table(result.targets, "targets"))
     if not result.notices:
@@ -73,7 +80,11 @@ def print_run(out: Console, result: RunResult) -> None:
 def print_status(out: Console, status: CampaignStatus, *, focused: bool) -> None:
     """The campaign's targets and a table of units (down to grassroots unless focused)."""
     when = f"{status.as_of:%d/%m/%Y}" if status.as_of else "never run"
-    out.print(f"[bold]{status.campaign}[/] — {status.title} — {status.state}, as of {when}")
+    out.print(
+        Text.assemble(
+            (status.campaign, "bold"), f" — {status.title} — {status.state}, as of {when}"
+        )
+    )
     out.print(targets_table(status.targets, "targets"))
     table = Table(
         "unit",
@@ -138,7 +149,7 @@ def print_escalations(out: Console, campaign: str, found: list[EscalationView]) 
             f"{e.unit} {e.unit_name}",
             e.obligation + (f" {e.window}" if e.window else ""),
             f"{e.due:%d/%m/%Y}",
-            f"[{STATE_STYLES[e.state]}]{e.state}[/]",
+            Text(e.state, STATE_STYLES[e.state]),
             str(e.level),
             f"{e.since:%d/%m/%Y}" if e.since else "",
             members,

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.cli import run_cli
-from tests.files import write_csv
+from tests.files import UNIT_HEADER, write_csv
 from tests.flows.test_campaign import ON_TIME
 
 
@@ -82,3 +82,23 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
     assert back.returncode == 1
     assert back.stderr.startswith("error: campaign T23 has already run as of 20/05/2023")
     assert "Traceback" not in back.stderr
+
+
+def test_names_and_notes_are_printed_as_they_are(town: Engine, tmp_path: Path) -> None:
+    """Square brackets in data are text, not Rich markup: a unit renamed '… [cũ]' keeps its
+    suffix, and an actor '[/ops]' (an unmatched closing tag to Rich) crashes nothing."""
+    url = town.url.render_as_string(hide_password=False)
+    renamed = write_csv(
+        tmp_path / "units.csv", UNIT_HEADER, [["B2", "Chi bộ khu phố 2 [cũ]", "branch", "G1"]]
+    )
+    assert run_cli("units", "import", renamed, database_url=url).returncode == 0
+    ran = run_cli("run", "T23", "--as-of", "2023-05-20", "--actor", "[/ops]", database_url=url)
+    assert ran.returncode == 0, ran.stderr
+    escalations = run_cli("escalations", "T23", database_url=url)
+    assert escalations.returncode == 0, escalations.stderr
+    assert "B2 Chi bộ khu phố 2 [cũ]" in escalations.stdout
+    status = run_cli("status", "T23", "--unit", "G1", database_url=url)
+    assert "B2 Chi bộ khu phố 2 [cũ]" in status.stdout
+    audit = run_cli("audit", "T23", "--unit", "B2", database_url=url)
+    assert audit.returncode == 0, audit.stderr
+    assert "[/ops]" in audit.stdout
