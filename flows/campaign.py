@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from prefect import Task, flow, get_run_logger, task
@@ -285,21 +286,39 @@ def as_task_run(task: Task[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     return task(*args, **kwargs)
 
 
+class Steps(Protocol):
+    """Follows a run from the process that started it (the CLI's progress bar): called as each
+    task ends, with its name and the run's number of tasks."""
+
+    def __call__(self, task: str, total: int) -> None: ...
+
+
+# The observer of the runs this context starts; Prefect's engine runs a flow and its tasks in
+# copies of the caller's context, which carry it.
+STEPS: ContextVar[Steps | None] = ContextVar("campaign_steps", default=None)
+
+# The tasks of a run besides its deadline sweeps: start, deploy, sessions, reports, screening,
+# exemplars, report upward, escalate, finish.
+FIXED_STEPS = 9
+
+
 def reconcile(
     code: str, day: dt.date, actor: str, url: str | None, call: Call = as_task_run
 ) -> tuple[RunResult, CampaignStatus]:
     """The reconcile's tasks in order. The flow calls them as task runs; `bench/timeline.py`
     also calls their plain functions, which measures what Prefect adds."""
+    owner_path, chunks = _sweep_chunks(code, url)
+    above = chunks != [[owner_path]]  # the committee's own synthesis sits above its districts
+    call = _observed(call, FIXED_STEPS + len(chunks) + above)
     run_id, first_seq = call(start_run, code, day, actor, url)
     created = call(deploy_plan, code, day, actor, url)
     applied = call(hold_branch_sessions, code, day, actor, url)
     for step in (collect_reports, screen_members, commend_exemplars):
         call(step, code, day, actor, url)
     applied += call(report_upward, code, day, actor, url)
-    owner_path, chunks = _sweep_chunks(code, url)
     for paths in chunks:
         call(deadline_sweep, code, day, actor, url, paths)
-    if chunks != [[owner_path]]:  # the committee's own synthesis sits above its districts
+    if above:
         call(deadline_sweep, code, day, actor, url, [owner_path], subtree=False)
     notices = call(escalate, code, day, actor, url)
     counts = {"facts_applied": applied, "obligations_created": created}
@@ -317,6 +336,20 @@ def reconcile(
         notices=notices,
     )
     return result, status
+
+
+def _observed(call: Call, total: int) -> Call:
+    """`call`, telling this context's observer of runs (if any) as each task ends."""
+    observer = STEPS.get()
+    if observer is None:
+        return call
+
+    def observed(task: Task[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        result = call(task, *args, **kwargs)
+        observer(task.name, total)
+        return result
+
+    return observed
 
 
 @flow(name="campaign", log_prints=False)
@@ -409,8 +442,15 @@ def daily_campaigns(as_of: dt.date | None = None, database_url: str | None = Non
     return ran
 
 
-def run_campaign(code: str, as_of: dt.date, *, actor: str, database_url: str) -> RunResult:
-    """Run the campaign flow from the CLI, refusing a bad date before Prefect starts."""
+def run_campaign(
+    code: str, as_of: dt.date, *, actor: str, database_url: str, steps: Steps | None = None
+) -> RunResult:
+    """Run the campaign flow from the CLI, refusing a bad date before Prefect starts; `steps`
+    is told as each of its tasks ends."""
     with transaction(get_engine(database_url)) as session:
         check_run(session, code, as_of)
-    return campaign_flow(code, as_of, actor, database_url)
+    token = STEPS.set(steps)
+    try:
+        return campaign_flow(code, as_of, actor, database_url)
+    finally:
+        STEPS.reset(token)

@@ -11,6 +11,14 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
@@ -212,8 +220,17 @@ def run_command(
 
     engine = engine_for(database_url)
     day = parse_date(as_of) if as_of else today()
-    with out.status(f"running {campaign} as of {day:%d/%m/%Y} (Prefect flow) …"):
-        result = run_campaign(campaign, day, actor=actor_name(actor), database_url=_url(engine))
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=out, transient=True) as bar:
+        running = f"{campaign} {day:%d/%m/%Y}"
+        job = bar.add_task(f"{running}: starting Prefect", total=None)
+
+        def step(task: str, total: int) -> None:
+            bar.update(job, description=f"{running}: {task}", total=total, advance=1)
+
+        result = run_campaign(
+            campaign, day, actor=actor_name(actor), database_url=_url(engine), steps=step
+        )
     print_run(out, result)
 
 

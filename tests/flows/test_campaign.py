@@ -166,6 +166,37 @@ def test_a_second_run_at_the_same_date_changes_nothing(town: Engine, tmp_path: P
         _run(town, "2023-05-19")
 
 
+def test_the_cli_follows_a_run_task_by_task(town: Engine) -> None:
+    """What the progress bar of `campaign run` is told: every task of the flow as it ends, in
+    order, with the run's number of tasks (the town is one district: one sweep)."""
+    seen: list[tuple[str, int]] = []
+    url = town.url.render_as_string(hide_password=False)
+    result = flow.run_campaign(
+        "T23",
+        dt.date(2023, 5, 20),
+        actor="tester",
+        database_url=url,
+        steps=lambda task, total: seen.append((task, total)),
+    )
+    assert result.notices
+    assert [task for task, _ in seen] == [
+        "start-run",
+        "deploy-plan",
+        "hold-branch-sessions",
+        "collect-reports",
+        "screen-members",
+        "commend-exemplars",
+        "report-upward",
+        "deadline-sweep",
+        "escalate",
+        "finish-run",
+    ]
+    assert {total for _, total in seen} == {len(seen)}
+    assert flow.STEPS.get() is None  # the observer does not outlive its run
+    _run(town, "2023-05-21")  # nor follows the next one
+    assert len(seen) == 10
+
+
 def test_a_member_who_joins_mid_campaign_is_deployed_at_the_next_run(
     town: Engine, tmp_path: Path
 ) -> None:
