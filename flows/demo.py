@@ -27,7 +27,7 @@ console = Console()
 def campaign(*args: str | Path, quiet: bool = False) -> str:
     """Run one `campaign` command against the demo database, echoing it and its output."""
     command = [str(Path(sys.executable).parent / "campaign"), *map(str, args)]
-    console.print(f"[bold cyan]$ campaign {' '.join(map(str, args))}[/]")
+    console.print(f"$ campaign {' '.join(map(str, args))}", style="bold cyan", markup=False)
     env = {
         **os.environ,
         "CAMPAIGN_DATABASE_URL": f"sqlite:///{OUT / 'campaign.db'}",
@@ -35,10 +35,10 @@ def campaign(*args: str | Path, quiet: bool = False) -> str:
     }
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
-        console.print(result.stdout + result.stderr)
+        console.print(result.stdout + result.stderr, markup=False)
         raise SystemExit(f"demo step failed: campaign {' '.join(map(str, args))}")
     if not quiet:
-        console.print(result.stdout.rstrip())
+        console.print(result.stdout.rstrip(), markup=False)  # the command's own text
     return result.stdout
 
 
