@@ -220,8 +220,7 @@ def run_command(
 
     engine = engine_for(database_url)
     day = parse_date(as_of) if as_of else today()
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=out, transient=True) as bar:
+    with _progress() as bar:
         running = f"{campaign} {day:%d/%m/%Y}"
         job = bar.add_task(f"{running}: starting Prefect", total=None)
 
@@ -322,8 +321,13 @@ def docs_command(
     """Write every document the campaign issued, one folder per unit, with an index."""
     from flows.documents import write_documents
 
-    with transaction(engine_for(database_url)) as session:
-        written = write_documents(session, campaign, out_dir)
+    with transaction(engine_for(database_url)) as session, _progress() as bar:
+        job = bar.add_task(f"writing {campaign}'s documents", total=None)
+
+        def written_so_far(done: int, total: int) -> None:
+            bar.update(job, completed=done, total=total)
+
+        written = write_documents(session, campaign, out_dir, written_so_far)
     out.print(
         f"{len(written):,} documents written to {out_dir}, each as HTML and Markdown "
         f"(index: {out_dir / 'index.md'})"
@@ -370,6 +374,13 @@ def generate_command(
     for key, value in files.counts.items():
         table.add_row(key, f"{value:,}")
     out.print(table)
+
+
+def _progress() -> Progress:
+    """A progress bar for long work: what is being done, the bar, n/total, time elapsed; gone
+    when the work ends (what it did is printed after it)."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    return Progress(*columns, TimeElapsedColumn(), console=out, transient=True)
 
 
 def parse_date(text: str) -> date:

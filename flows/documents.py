@@ -3,9 +3,9 @@ each document as the Markdown the engine stored when it issued it, and an index.
 
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flows.notices import STEP_TITLES
@@ -19,9 +19,20 @@ from models.views import CampaignStatus, Targets, UnitStatus
 from templates.render import render_html, render_markdown
 
 
-def write_documents(session: Session, code: str, out: Path) -> list[Path]:
+class Written(Protocol):
+    """Follows the writing (the CLI's progress bar): called after each issued document with how
+    many are written and how many there are."""
+
+    def __call__(self, done: int, total: int) -> None: ...
+
+
+def write_documents(
+    session: Session, code: str, out: Path, written_so_far: Written | None = None
+) -> list[Path]:
     """Write every stored document of campaign `code` under `out`; returns the files written."""
     campaign = get_campaign(session, code)
+    issued = select(func.count()).where(Document.campaign_id == campaign.id)
+    total = session.scalar(issued) or 0
     query = (
         select(
             Document.key,
@@ -48,6 +59,8 @@ def write_documents(session: Session, code: str, out: Path) -> list[Path]:
         html.write_text(_notice_html(title, context), encoding="utf-8")
         written.append(html)
         by_unit[unit or campaign.code].append((f"{issued_on:%d/%m/%Y} — {title}", path))
+        if written_so_far is not None:
+            written_so_far(len(written), total)
     plan = campaign.plan_file
     owner = session.get_one(Unit, campaign.owner_id)
     for leader in (True, False):

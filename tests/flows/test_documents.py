@@ -122,8 +122,9 @@ def test_every_template_renders_for_a_generated_town(engine: Engine, tmp_path: P
     url = engine.url.render_as_string(hide_password=False)
     for day in ("2023-02-16", "2023-05-20", "2023-06-30"):
         campaign_flow("DEMO", dt.date.fromisoformat(day), "t", url)
+    seen: list[tuple[int, int]] = []
     with transaction(engine) as session:
-        write_documents(session, "DEMO", tmp_path / "docs")
+        write_documents(session, "DEMO", tmp_path / "docs", lambda *d: seen.append(d))
         grassroots = session.scalars(select(Unit.code).where(Unit.kind == "grassroots")).all()
     names = {p.relative_to(tmp_path / "docs").as_posix() for p in (tmp_path / "docs").rglob("*")}
     for code in grassroots:
@@ -131,3 +132,6 @@ def test_every_template_renders_for_a_generated_town(engine: Engine, tmp_path: P
             assert {f"{code}/{document}.html", f"{code}/{document}.md"} <= names
     assert {"LAGI/bao-cao-tong-hop.html", "LAGI/danh-sach-bieu-duong.md", "index.md"} <= names
     assert any("-overdue-" in name for name in names)
+    issued = [n for n in names if re.fullmatch(r"[^/]+/\d{4}-\d\d-\d\d-[a-z]+-\d\.md", n)]
+    # the progress bar is told of each issued document, out of all of them
+    assert seen == [(done, len(issued)) for done in range(1, len(issued) + 1)]
