@@ -214,7 +214,12 @@ def run_command(
     """Run the campaign flow at a date.
 
     Applies the facts dated on or before it, advances the machines, checks every deadline and
-    escalates. Running again at the same date changes nothing; an earlier date is refused."""
+    escalates. Running again at the same date changes nothing; an earlier date is refused.
+
+    The run is a Prefect flow run in this process, recorded by the Prefect server at
+    `PREFECT_API_URL` (its UI shows the run, its artifacts and its events); without it, Prefect
+    starts a temporary server for the length of the command, on its database in `PREFECT_HOME`
+    (~/.prefect by default), which `prefect server start` shows later."""
     from flows.campaign import run_campaign
     from flows.render import print_run
 
