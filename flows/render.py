@@ -1,7 +1,8 @@
 """How the CLI shows things: rich tables an operator can read, JSON, CSV.
 
-The console is made without markup (`Console(markup=False)`): unit and member names, notes and
-file names are shown as they are, never read as Rich's `[style]` tags; styles come from `Text`."""
+The CLI's console, which these functions are given, reads no markup (`Console(markup=False)`):
+unit and member names, notes and file names are shown as they are, never read as Rich's
+`[style]` tags; styles come from `Text`."""
 
 import csv
 import json

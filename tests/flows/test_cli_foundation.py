@@ -77,14 +77,10 @@ def test_help_shows_the_defaults_and_the_date_formats(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'campaign.db'}"
     run = _help("run", database_url=url)
     assert "checks every deadline and escalates. Running again" in run
-    assert "--as-of <date> Run as of this date (YYYY-MM-DD or DD/MM/YYYY). [default: (today)]" in (
-        run
-    )
+    as_of = "--as-of <date> Run as of this date (YYYY-MM-DD or DD/MM/YYYY). [default: (today)]"
+    actor = "--actor <str> Who acts, as the audit trail records it. [default: (your login name)]"
+    assert as_of in run and actor in run
     assert "[env var: CAMPAIGN_DATABASE_URL] [default: (the SQLite file campaign.db here)]" in run
-    assert (
-        "--actor <str> Who acts, as the audit trail records it. [default: (your login name)]"
-        in (run)
-    )
     members = _help("members", "import", database_url=url)
     assert "take effect (YYYY-MM-DD or DD/MM/YYYY). [default: (today)]" in members
 
