@@ -121,37 +121,33 @@ def _targets(lifecycle: Lifecycle, group: tuple[int, str, str]) -> Iterator[Colu
 def apply_lifecycle_facts(
     session: Session, campaign: Campaign, kinds: Iterable[str], ctx: FireContext
 ) -> int:
-    """Apply the pending facts of `kinds` dated on or before the run; returns transitions."""
+    """Apply the pending facts of `kinds` dated on or before the run; returns how many facts
+    it applied (their transitions are counted by the audit trail)."""
     kinds = list(kinds)
-    groups = _number_rounds(session, campaign.id, ctx.as_of, kinds)
-    moved = sum(_apply_group(session, campaign, group, ctx) for group in groups)
+    for group in _number_rounds(session, campaign.id, ctx.as_of, kinds):
+        _apply_group(session, campaign, group, ctx)
     _ROUNDS.drop(session.connection())
-    session.execute(
-        update(Fact).where(_unapplied(campaign.id, ctx.as_of, kinds)).values(applied_on=ctx.as_of)
-    )
-    return moved
+    return mark_applied(session, campaign, ctx.as_of, kinds)
 
 
 def _apply_group(
     session: Session, campaign: Campaign, group: tuple[int, str, str], ctx: FireContext
-) -> int:
+) -> None:
     _, kind, note = group
     found = fact_transition(kind, note)
     if found is None:
-        return 0
+        return
     lifecycle, trigger = found
     scope = lifecycle.table.c.campaign_id == campaign.id
     fact_ctx = replace(ctx, reason=f"fact {kind} {note}".strip())
-    moved = 0
     if trigger is None:
-        moved += _open(session, campaign, lifecycle, group, fact_ctx)
+        _open(session, campaign, lifecycle, group, fact_ctx)
         trigger = OPENING.get(lifecycle.name)
         scope = and_(scope, lifecycle.table.c.state == lifecycle.initial)
     if trigger is None:
-        return moved
+        return
     for chosen in _targets(lifecycle, group):
-        moved += fire_many(session, lifecycle, trigger, ctx=fact_ctx, where=and_(scope, chosen))
-    return moved
+        fire_many(session, lifecycle, trigger, ctx=fact_ctx, where=and_(scope, chosen))
 
 
 def _open(
@@ -160,7 +156,7 @@ def _open(
     lifecycle: Lifecycle,
     group: tuple[int, str, str],
     ctx: FireContext,
-) -> int:
+) -> None:
     """Open an entity per fact of the group (a screening case, a nomination), in the facts'
     order, members' first; audited as `open`."""
     table = lifecycle.table
@@ -181,7 +177,6 @@ def _open(
         .order_by(table.c.id)
     ).all()
     append_events(session, (_opened(lifecycle, campaign, row, ctx) for row in opened))
-    return len(opened)
 
 
 def _opened(lifecycle: Lifecycle, campaign: Campaign, row: Any, ctx: FireContext) -> dict[str, Any]:

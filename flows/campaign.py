@@ -68,10 +68,10 @@ def start_run(code: str, as_of: dt.date, actor: str, url: str | None) -> tuple[i
 
 
 @task(name="deploy-plan")
-def deploy_plan(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
+def deploy_plan(code: str, as_of: dt.date, actor: str, url: str | None) -> tuple[int, int]:
     """Create every obligation and self-assessment the plan sets (only what is missing, and only
     when the roster moved since the last deployment), and take in the implementation plans the
-    grassroots organisations issued."""
+    grassroots organisations issued; returns (obligations created, facts applied)."""
     created = 0
     with _campaign(url, code) as (session, campaign):
         revision = roster_revision(session)
@@ -82,8 +82,7 @@ def deploy_plan(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
                 apply.stage_created(session, campaign, as_of, last_id)
             campaign.deployed_revision = revision
         apply.stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued)
-        apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
-        return created
+        return created, apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
 
 
 @task(name="hold-branch-sessions")
@@ -311,11 +310,16 @@ def reconcile(
     above = chunks != [[owner_path]]  # the committee's own synthesis sits above its districts
     call = _observed(call, FIXED_STEPS + len(chunks) + above)
     run_id, first_seq = call(start_run, code, day, actor, url)
-    created = call(deploy_plan, code, day, actor, url)
-    applied = call(hold_branch_sessions, code, day, actor, url)
-    for step in (collect_reports, screen_members, commend_exemplars):
-        call(step, code, day, actor, url)
-    applied += call(report_upward, code, day, actor, url)
+    created, applied = call(deploy_plan, code, day, actor, url)
+    # Each task that takes in facts returns how many it applied.
+    for step in (
+        hold_branch_sessions,
+        collect_reports,
+        screen_members,
+        commend_exemplars,
+        report_upward,
+    ):
+        applied += call(step, code, day, actor, url)
     for paths in chunks:
         call(deadline_sweep, code, day, actor, url, paths)
     if above:

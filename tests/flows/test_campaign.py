@@ -100,18 +100,20 @@ def test_the_2023_timeline(town: Engine, tmp_path: Path) -> None:
     _facts(town, tmp_path, "on-time.csv", ON_TIME)
     first = _run(town, "2023-02-01")
     assert first.state == "active" and first.obligations_created == 13
+    assert first.facts_applied == 0  # the facts are dated later
     assert _targets(town) == {
         "members_self_assessed": (0, 5, 0.0),
         "leaders_self_assessed": (0, 2, 0.0),
         "branches_with_sessions": (0, 3, 0.0),
     }
 
-    _run(town, "2023-02-16")
+    assert _run(town, "2023-02-16").facts_applied == 1  # the plan issued on 10/02
     ob = _obligations(town)
     assert ob[("G1", "issue_plan")] == ("met", 0)
     assert ob[("G2", "issue_plan")] == ("overdue", 0)
 
-    _run(town, "2023-05-12")
+    # Every kind counts: the session, two submissions, an acceptance, an activity.
+    assert _run(town, "2023-05-12").facts_applied == 5
     ob = _obligations(town)
     assert ob[("B1", "hold_session")] == ("met", 0)
     assert ob[("B2", "hold_session")] == ("reminded", 0)
@@ -130,6 +132,7 @@ def test_the_2023_timeline(town: Engine, tmp_path: Path) -> None:
 
     _facts(town, tmp_path, "late.csv", RECORDED_LATE)
     week_later = _run(town, "2023-05-27")
+    assert week_later.facts_applied == len(RECORDED_LATE)
     ob = _obligations(town)
     assert ob[("B2", "hold_session")] == ("met", 0), "done on 18/05, recorded late: met"
     assert ob[("G2", "hold_session")] == ("escalated", 1)
