@@ -9,7 +9,8 @@ seconds. Then runs the same dates again on a copy of the database taken before t
 calling the tasks' plain functions (`reconcile(..., call=plain)`): the difference per run is what
 Prefect adds (task and flow runs, events, artifacts, its server sharing the machine), including
 the seconds its client sleeps before retrying a request its SQLite server refused as locked.
-The plain runs' seconds are also summed by task, to show where a run's own work goes."""
+The plain runs' seconds are also summed by task, to show where a run's own work goes. The
+machine's speed is probed before and after, since this host's drifts by a third within minutes."""
 
 import argparse
 import datetime as dt
@@ -204,6 +205,9 @@ def main() -> None:
         print("\nthe plain runs by task, all dates:")
         for name, seconds in sorted(by_task.items(), key=lambda item: -item[1]):
             print(f"  {name:<38} {seconds:7.2f} s")
+    # The host's speed drifts within minutes (the same plain runs took 19.6 to 34.3 s in one
+    # evening's benches): a loop slower at the end than at the start says a slow spell came.
+    print(f"\n{'machine: the same loop, at the end':<40} {_machine_speed():7.2f} s")
 
 
 def _server_cpu() -> float:
