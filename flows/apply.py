@@ -339,7 +339,8 @@ def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id
 
 
 def mark_applied(session: Session, campaign: Campaign, as_of: dt.date, kinds: Iterable[str]) -> int:
-    """Mark evidence facts as applied by this run; returns how many."""
+    """Mark the pending facts of `kinds` (evidence or lifecycle facts) as applied by this run;
+    returns how many."""
     result = session.execute(
         update(Fact).where(_unapplied(campaign.id, as_of, kinds)).values(applied_on=as_of)
     )
