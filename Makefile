@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test system lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,7 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+# PostgreSQL, Chromium and poppler: installed as root, otherwise the command to run is printed.
+system:
+	@bash .ci/system-packages
+
+pytest: $(STAMP) system
 	$(VENV)/bin/pytest
 
 test: lint typecheck pytest

@@ -1,5 +1,5 @@
 """Documents a party office can print: rendered from the record, printed to PDF by headless
-Chromium (Debian's `chromium`, which `.ci/run` installs), checked for A4 and an intact Vietnamese
+Chromium (Debian's `chromium`, which `make test` installs), checked for A4 and an intact Vietnamese
 text layer."""
 
 import datetime as dt
@@ -59,7 +59,7 @@ def documents(town: Engine, tmp_path: Path) -> Path:
 
 def _tool(name: str) -> str:
     found = shutil.which(name)
-    assert found, f"`{name}` is missing: apt-get install chromium poppler-utils (.ci/run does)"
+    assert found, f"`{name}` is missing: apt-get install chromium poppler-utils (make test does, as root)"
     return found
 
 
