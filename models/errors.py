@@ -6,6 +6,7 @@ CampaignError
  ├── ConcurrentChange    the entity left the expected state under our feet
  ├── OutOfScope          a request outside the campaign (earlier date, unknown target)
  ├── AuditBroken         the audit chain does not verify
+ ├── OutsideFolder       a file that would be written outside the folder it belongs in
  └── NotFound            (also a LookupError) an unknown campaign, unit or member
 """
 
@@ -39,14 +40,19 @@ class Problem:
 
 
 class InputError(CampaignError):
-    """An input file refused whole, with every problem found in it."""
+    """An input file refused whole, with every problem found in it (the first SHOWN listed)."""
+
+    SHOWN = 100  # a million bad rows are not a million lines to read
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
         super().__init__("; ".join(str(p) for p in self.problems[:3]))
 
     def lines(self) -> list[str]:
-        return [str(p) for p in self.problems]
+        shown = [str(p) for p in self.problems[: self.SHOWN]]
+        if (more := len(self.problems) - self.SHOWN) > 0:
+            shown.append(f"… and {more:,} more errors")
+        return shown
 
 
 class TransitionRefused(CampaignError):
@@ -70,6 +76,11 @@ class OutOfScope(CampaignError):
 
 class AuditBroken(CampaignError):
     """The audit trail does not verify."""
+
+
+class OutsideFolder(CampaignError):
+    """A file that would be written outside the folder it was asked for (a code holding '..'
+    or '/', a symbolic link leading out)."""
 
 
 class NotFound(CampaignError, LookupError):

@@ -4,14 +4,15 @@ reports), their input schema and the `fact` table. Validation against the lifecy
 
 import datetime as dt
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 from models.files import Column
-from models.validation import Required
+from models.validation import CODE_LENGTH, CodeRef
 
 
 class FactKind(StrEnum):
@@ -75,6 +76,9 @@ FACT_COLUMNS = [
 ]
 
 
+NOTE_LENGTH = 200
+
+
 class FactRow(BaseModel):
     """One row of a facts file."""
 
@@ -82,16 +86,20 @@ class FactRow(BaseModel):
 
     date: dt.date
     kind: FactKind
-    unit: Required
-    member: str = ""
-    note: str = ""
+    unit: CodeRef
+    member: Annotated[str, StringConstraints(max_length=CODE_LENGTH)] = ""
+    # The note is part of the key, a String(400) with the date, kind, unit and member codes.
+    note: Annotated[str, StringConstraints(max_length=NOTE_LENGTH)] = ""
 
     @field_validator("date", mode="before")
     @classmethod
     def _vietnamese_or_iso(cls, value: object) -> object:
         if isinstance(value, str) and "/" in value:
-            day, month, year = value.split("/")
-            return dt.date(int(year), int(month), int(day))
+            try:
+                day, month, year = value.split("/")
+                return dt.date(int(year), int(month), int(day))
+            except (ValueError, OverflowError) as exc:  # a year past 9999 overflows
+                raise ValueError("is not a date (YYYY-MM-DD or DD/MM/YYYY)") from exc
         return value
 
     @property

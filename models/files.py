@@ -3,11 +3,13 @@ Vietnamese headers of the operator contract."""
 
 import csv
 import unicodedata
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from models.errors import InputError, Problem
+from models.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,82 @@ def _raw_rows(path: Path) -> Iterator[list[str]]:
     # Vietnamese text composed one way (NFC) whatever the editor wrote: a line at a time, which
     # equals cell by cell (no delimiter composes with a combining mark) and streams the file.
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        yield from csv.reader(unicodedata.normalize("NFC", line) for line in handle)
+        records = csv.reader(unicodedata.normalize("NFC", line) for line in handle)
+        row = 0  # the records read so far: the header is row 1
+        try:
+            for values in records:
+                row += 1
+                yield values
+        except csv.Error as exc:  # a field longer than csv's limit, a stray quote …
+            raise InputError([Problem(path.name, row + 1, None, f"cannot read: {exc}")]) from exc
+        except UnicodeDecodeError as exc:
+            raise InputError([Problem(path.name, _undecodable_line(path), None, NOT_UTF8)]) from exc
+
+
+NOT_UTF8 = "is not UTF-8 text: save the file as UTF-8 (in Excel: CSV UTF-8)"
+
+# csv's own limit (128 KiB a field) names no row: ours is checked cell by cell, by row and
+# column; csv's is only a backstop against a field that would fill the memory.
+csv.field_size_limit(16 << 20)
+
+
+def _undecodable_line(path: Path) -> int:
+    """The number of the file's first line that is not UTF-8."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
+
+
+def _check_size(path: Path) -> None:
+    """Refuse a file larger than the settings allow, or an XLSX that is not one or would
+    unzip into more than it may (a zip bomb), before anything reads it."""
+    settings = get_settings()
+    size = path.stat().st_size
+    if size > settings.max_file_bytes:
+        raise InputError(
+            [
+                Problem(
+                    path.name, None, None, _too_large("the file is", size, settings.max_file_bytes)
+                )
+            ]
+        )
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        _check_xlsx(path)
+
+
+def _check_xlsx(path: Path) -> None:
+    settings = get_settings()
+    if not zipfile.is_zipfile(path):
+        raise InputError(
+            [Problem(path.name, None, None, "is not an XLSX file (not a zip archive)")]
+        )
+    with zipfile.ZipFile(path) as archive:
+        parts = archive.infolist()
+    total = sum(part.file_size for part in parts)
+    if total > settings.max_xlsx_unzipped_bytes:
+        message = _too_large("unzipped, the workbook is", total, settings.max_xlsx_unzipped_bytes)
+        raise InputError([Problem(path.name, None, None, message)])
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > 1 << 20 and ratio > settings.max_xlsx_ratio:
+            message = (
+                f"its part {part.filename} unzips {ratio:,.0f} times larger than it is stored "
+                f"(a spreadsheet's parts, about 12 times; at most {settings.max_xlsx_ratio}): "
+                "refused as a zip bomb"
+            )
+            raise InputError([Problem(path.name, None, None, message)])
+
+
+def _too_large(what: str, size: int, limit: int) -> str:
+    return f"{what} {_bytes(size)}, more than the {_bytes(limit)} allowed"
+
+
+def _bytes(size: int) -> str:
+    return f"{size / (1 << 20):,.1f} MiB" if size >= 1 << 20 else f"{size:,} bytes"
 
 
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
@@ -60,6 +137,9 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
+        # The rows as they are in the file, not as its <dimension> claims (a claimed A1:XFD1048576
+        # would pad every row to 16,384 cells and add a million empty rows).
+        sheet.reset_dimensions()
         for values in sheet.iter_rows(values_only=True):
             yield ["" if v is None else unicodedata.normalize("NFC", _cell_text(v)) for v in values]
     finally:
@@ -103,17 +183,19 @@ def _map_header(sheet_name: str, header: list[str], columns: list[Column]) -> di
 
 
 def read_sheet(path: Path, columns: list[Column]) -> Sheet:
-    """Read `path` (CSV or XLSX); raise InputError if it cannot be read or lacks a column."""
+    """Read `path` (CSV or XLSX); raise InputError if it cannot be read, is too large or lacks
+    a column, or names every cell too long or holding a NUL."""
     name = path.name
     try:
+        _check_size(path)
         raw = _raw_rows(path)
         header = next(raw, None)
         if header is None:
             raise InputError([Problem(name, None, None, "the file is empty")])
         index = _map_header(name, header, columns)
         headers = {key: header[position].strip() for position, key in index.items()}
-        nul: list[tuple[int, str]] = []
-        rows = list(_rows(raw, index, nul))
+        bad: list[tuple[int, str, str]] = []
+        rows = list(_rows(name, raw, index, bad))
     except InputError:
         raise
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
@@ -121,8 +203,8 @@ def read_sheet(path: Path, columns: list[Column]) -> Sheet:
     except Exception as exc:  # openpyxl raises a zoo of errors on a damaged workbook
         raise InputError([Problem(name, None, None, f"not a readable file: {exc}")]) from exc
     sheet = Sheet(name, headers, rows)
-    if nul:  # refused on every backend alike: PostgreSQL's text cannot hold it
-        raise InputError([sheet.problem(row, key, NUL) for row, key in nul])
+    if bad:  # refused on every backend alike: PostgreSQL's text cannot hold a NUL
+        raise InputError([sheet.problem(row, key, message) for row, key, message in bad])
     return sheet
 
 
@@ -130,13 +212,19 @@ NUL = "contains a NUL character (\\x00), which no column can hold: remove it"
 
 
 def _rows(
-    raw: Iterator[list[str]], index: dict[int, str], nul: list[tuple[int, str]]
+    name: str, raw: Iterator[list[str]], index: dict[int, str], bad: list[tuple[int, str, str]]
 ) -> Iterator[SheetRow]:
     """The data rows that hold anything, their cells stripped, a short row padded; the (row,
-    key) of every cell holding a NUL character go to `nul`."""
+    key, problem) of every cell holding a NUL character or too long go to `bad`. A file
+    longer than the settings allow is refused at the first row too many."""
+    settings = get_settings()
+    longest, last = settings.max_cell_chars, settings.max_rows + 1
     items = list(index.items())
     width = max(index, default=-1) + 1
     for number, values in enumerate(raw, start=2):
+        if number > last:
+            message = f"the file holds more than the {settings.max_rows:,} rows allowed"
+            raise InputError([Problem(name, number, None, message)])
         text = "".join(values)
         if not text.strip():
             continue
@@ -144,5 +232,16 @@ def _rows(
             values = values + [""] * (width - len(values))
         cells = {key: values[position].strip() for position, key in items}
         if "\x00" in text:
-            nul += [(number, key) for key, value in cells.items() if "\x00" in value]
+            bad += [(number, key, NUL) for key, value in cells.items() if "\x00" in value]
+        if len(text) > longest:
+            bad += [
+                (
+                    number,
+                    key,
+                    f"is {len(value):,} characters long, more than a cell may hold ({longest:,})",
+                )
+                for key, value in cells.items()
+                if len(value) > longest
+            ]
+            cells = {key: value[:longest] for key, value in cells.items()}
         yield SheetRow(number, cells)

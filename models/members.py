@@ -15,7 +15,7 @@ from models.bulk import insert_behind, without_gc_pauses
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
 from models.units import ImportSummary, Unit, bump_roster_revision
-from models.validation import Required, problems_of
+from models.validation import Code, CodeRef, Name, OptionalText, problems_of
 
 
 class MemberStatus(StrEnum):
@@ -73,11 +73,11 @@ class MemberRow(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    code: Required
-    full_name: Required
-    unit: Required
+    code: Code
+    full_name: Name
+    unit: CodeRef
     leader: bool
-    position: str = ""
+    position: OptionalText = ""
     status: MemberStatus = MemberStatus.active
 
     @field_validator("leader", mode="before")

@@ -1,5 +1,6 @@
 """Campaign plans: the plan file's schema, the `campaign` table and plan registration."""
 
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.errors import InputError, NotFound, Problem
+from models.settings import get_settings
 from models.units import Unit, UnitKind
 
 
@@ -68,11 +70,11 @@ class PlanFile(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     code: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    title: str = Field(min_length=1)
-    owner: str = Field(min_length=1)
-    number: str = ""
+    title: str = Field(min_length=1, max_length=255)
+    owner: str = Field(min_length=1, max_length=64)
+    number: str = Field(default="", max_length=64)
     issued_on: date
-    place: str = ""
+    place: str = Field(default="", max_length=255)
     period: Period
     sessions: SessionRule = SessionRule()
     implementation_plan_due: date
@@ -133,20 +135,49 @@ class Campaign(Base):
         return PlanFile.model_validate(self.plan)
 
 
+class _PlanLoader(yaml.SafeLoader):
+    """yaml's safe loader, leaving dates as text: pydantic reads them, so a day that does not
+    exist (2023-02-30) is refused at its key, not raised by yaml as a bare ValueError."""
+
+
+_PlanLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class KeyProblem(Problem):
+    """A problem of a YAML file, at a key (dotted: `period.start`) rather than a column."""
+
+    def __str__(self) -> str:
+        where = f"{self.file}, key {self.column}" if self.column else self.file
+        return f"{where}: {self.message}"
+
+
 def read_plan(path: Path) -> PlanFile:
-    """Read and validate a plan file; InputError names every problem."""
+    """Read and validate a plan file (YAML, read safely, at most the settings' size);
+    InputError names every problem by its key."""
+    limit = get_settings().max_plan_bytes
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError([Problem(path.name, None, None, f"cannot read the plan: {exc}")]) from exc
+        if (size := path.stat().st_size) > limit:
+            message = f"the plan is {size:,} bytes, more than the {limit:,} allowed"
+            raise InputError([KeyProblem(path.name, None, None, message)])
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlanLoader)  # a SafeLoader
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, OverflowError) as exc:
+        # ValueError, OverflowError: an explicitly tagged !!timestamp that is no date
+        message = f"cannot read the plan: {exc}".splitlines()[0]
+        raise InputError([KeyProblem(path.name, None, None, message)]) from exc
+    except RecursionError as exc:  # nesting deeper than Python's stack
+        raise InputError([KeyProblem(path.name, None, None, "nested too deeply")]) from exc
     if not isinstance(data, dict):
-        raise InputError([Problem(path.name, None, None, "a plan is a YAML mapping of keys")])
+        raise InputError([KeyProblem(path.name, None, None, "a plan is a YAML mapping of keys")])
     try:
         return PlanFile.model_validate(data)
     except ValidationError as exc:
         raise InputError(
             [
-                Problem(
+                KeyProblem(
                     path.name,
                     None,
                     ".".join(map(str, e["loc"])) or None,
@@ -166,14 +197,14 @@ def register_plan(path: Path, *, session: Session) -> tuple[Campaign, bool]:
     owner = session.scalar(select(Unit).where(Unit.code == plan.owner))
     if owner is None or owner.kind not in (UnitKind.province.value, UnitKind.district.value):
         what = "unknown unit" if owner is None else f"a {owner.kind}, not a district or province"
-        raise InputError([Problem(path.name, None, "owner", f"'{plan.owner}' is {what}")])
+        raise InputError([KeyProblem(path.name, None, "owner", f"'{plan.owner}' is {what}")])
     data = plan.model_dump(mode="json")
     campaign = session.scalar(select(Campaign).where(Campaign.code == plan.code))
     if campaign is not None:
         if campaign.plan != data and campaign.last_run_on is not None:
             raise InputError(
                 [
-                    Problem(
+                    KeyProblem(
                         path.name,
                         None,
                         "code",

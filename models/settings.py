@@ -31,6 +31,25 @@ class Settings(BaseSettings):
         "of notices, each event costing Prefect's server milliseconds).",
     )
 
+    # Input limits (a refused file names the limit). A party's whole roster, 5.6 million
+    # members at ~70 bytes a row, fits a CSV; an XLSX holds at most Excel's 1,048,576 rows.
+    max_file_bytes: int = Field(
+        default=1 << 30, description="Largest CSV or XLSX file an import reads, in bytes."
+    )
+    max_rows: int = Field(default=6_000_000, description="Most rows an input file may hold.")
+    max_cell_chars: int = Field(
+        default=1_000, description="Longest cell of an input file, in characters."
+    )
+    max_xlsx_unzipped_bytes: int = Field(
+        default=3 << 30, description="Largest an XLSX's parts may be together once unzipped."
+    )
+    max_xlsx_ratio: int = Field(
+        default=100,
+        description="Highest compression ratio of an XLSX part over 1 MiB (a spreadsheet's "
+        "sheets compress about 12 times; a zip bomb thousands of times).",
+    )
+    max_plan_bytes: int = Field(default=1 << 20, description="Largest plan (YAML) file.")
+
 
 @lru_cache
 def get_settings() -> Settings:

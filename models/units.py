@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
-from models.validation import Required, problems_of
+from models.validation import Code, CodeRef, Name, Required, problems_of
 
 
 class UnitKind(StrEnum):
@@ -94,10 +94,10 @@ class UnitRow(BaseModel):
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    code: Required
-    name: Required
+    code: Code
+    name: Name
     kind: UnitKind
-    parent: str | None = None
+    parent: CodeRef | None = None
 
     @field_validator("parent", mode="before")
     @classmethod

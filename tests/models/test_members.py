@@ -185,3 +185,22 @@ def test_any_file_is_accepted_or_refused_without_a_trace(
     after = _roster(town)
     codes = {row[0].strip() for row in rows if any(c.strip() for c in row)}
     assert codes <= set(after)
+
+
+def test_codes_names_and_posts_longer_than_their_columns_are_refused_on_every_backend(
+    town: Engine, tmp_path: Path
+) -> None:
+    rows = [
+        *TOWN_MEMBERS,
+        ["D" * 65, "Võ Thị Mai", "B2", "no", "", "active"],
+        ["DV8", "Võ " + "x" * 253, "B2", "no", "", "active"],
+        ["DV9", "Võ Thị Mai", "B2", "no", "Bí thư " + "x" * 249, "active"],
+        ["../DV", "Võ Thị Mai", "B2", "no", "", "active"],
+    ]
+    assert _refused(town, write_csv(tmp_path / "m.csv", MEMBER_HEADER, rows)) == [
+        "m.csv, row 7, column code: is 65 characters long, at most 64",
+        "m.csv, row 8, column full_name: is 256 characters long, at most 255",
+        "m.csv, row 9, column position: is 256 characters long, at most 255",
+        "m.csv, row 10, column code: may hold only ASCII letters, digits, '-', '_' and '.', "
+        "and begins with a letter or digit (got '../DV')",
+    ]

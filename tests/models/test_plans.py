@@ -62,7 +62,7 @@ def _plan_with(tmp_path: Path, **changes: object) -> Path:
             {"period": {"start": "2023-06-01", "end": "2023-05-19"}},
             "period.end must not be before period.start",
         ),
-        ({"owner": "NOPE"}, "column owner: 'NOPE' is unknown unit"),
+        ({"owner": "NOPE"}, "plan.yaml, key owner: 'NOPE' is unknown unit"),
         ({"reports": {"grassroots_due": "2023-06-23"}}, "reports.synthesis_due"),
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
     ],

@@ -95,3 +95,48 @@ def test_a_unit_holding_members_cannot_gain_a_branch(engine: Engine, tmp_path: P
 def test_a_missing_column_is_named(engine: Engine, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "units.csv", ["code", "name"], [["A", "B"]])
     assert _refused(engine, path) == ["units.csv, row 1: missing column 'kind' (Loại)"]
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["../../x", "/etc/x", "..", ".hidden", "a/b", "a\\b", "-rf", "B 1", "Chi-bộ", "=cmd|' /C"],
+)
+def test_a_code_outside_the_safe_alphabet_is_refused_by_row_and_column(
+    engine: Engine, tmp_path: Path, code: str
+) -> None:
+    path = write_csv(
+        tmp_path / "units.csv", UNIT_HEADER, [*TOWN_UNITS, [code, "X", "branch", "G1"]]
+    )
+    assert _refused(engine, path) == [
+        "units.csv, row 7, column code: may hold only ASCII letters, digits, '-', '_' and '.', "
+        f"and begins with a letter or digit (got '{code}')"
+    ]
+
+
+def test_codes_of_letters_digits_dashes_underscores_and_dots_are_taken(
+    engine: Engine, tmp_path: Path
+) -> None:
+    rows = [*TOWN_UNITS, ["B1.a_2-x", "Chi bộ 3", "branch", "G1"]]
+    _load(engine, write_csv(tmp_path / "units.csv", UNIT_HEADER, rows))
+    assert _units(engine)["B1.a_2-x"][2] == "/LAGI/G1/B1.a_2-x/"
+
+
+def test_codes_and_names_longer_than_their_columns_are_refused_on_every_backend(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """SQLite would store them, PostgreSQL refuse the whole transaction with no row: both
+    refuse them here, by row and column, at the columns' own lengths."""
+    rows = [
+        *TOWN_UNITS,
+        ["B" * 65, "Chi bộ", "branch", "G1"],
+        ["B9", "Chi bộ " + "x" * 249, "branch", "G1"],
+        ["B8", "Chi bộ", "branch", "G" * 65],
+    ]
+    assert _refused(engine, write_csv(tmp_path / "units.csv", UNIT_HEADER, rows)) == [
+        "units.csv, row 7, column code: is 65 characters long, at most 64",
+        "units.csv, row 8, column name: is 256 characters long, at most 255",
+        "units.csv, row 9, column parent: is 65 characters long, at most 64",
+    ]
+    longest = [*TOWN_UNITS, ["B" * 64, "x" * 255, "branch", "G1"]]
+    _load(engine, write_csv(tmp_path / "ok.csv", UNIT_HEADER, longest))
+    assert _units(engine)["B" * 64][0] == "x" * 255

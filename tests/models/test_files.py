@@ -1,0 +1,117 @@
+"""Reading input files: what cannot be read, or is too large, is refused by name, row and
+column before it costs minutes or gigabytes."""
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from models.errors import InputError, Problem
+from models.files import read_sheet
+from models.settings import get_settings
+from models.units import UNIT_COLUMNS
+from tests.files import TOWN_UNITS, UNIT_HEADER, write_csv, write_xlsx
+
+
+def _refused(path: Path) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        read_sheet(path, UNIT_COLUMNS)
+    return caught.value.lines()
+
+
+@pytest.fixture
+def limits() -> Iterator[object]:
+    """The process's settings, whose limits a test may lower; restored after it."""
+    settings = get_settings()
+    saved = settings.model_dump()
+    yield settings
+    for key, value in saved.items():
+        setattr(settings, key, value)
+
+
+def test_a_file_in_another_encoding_names_its_first_bad_row(tmp_path: Path) -> None:
+    """Saved by a legacy Windows editor: the header plain ASCII, then 'é' in Windows-1252."""
+    path = tmp_path / "units.csv"
+    header = b"code,name,kind,parent\r\n"
+    good = "LAGI,Thị ủy La Gi,district,\r\n".encode()
+    path.write_bytes(header + good + b"G1,Caf\xe9 ward,grassroots,LAGI\r\n" + good * 5000)
+    assert _refused(path) == [
+        "units.csv, row 3: is not UTF-8 text: save the file as UTF-8 (in Excel: CSV UTF-8)"
+    ]
+
+
+def test_a_megabyte_field_names_its_row_and_column(tmp_path: Path) -> None:
+    rows = [*TOWN_UNITS, ["B9", "x" * (1 << 20), "branch", "G1"]]
+    lines = _refused(write_csv(tmp_path / "units.csv", UNIT_HEADER, rows))
+    assert lines == [
+        "units.csv, row 7, column name: is 1,048,576 characters long, more than a cell may "
+        "hold (1,000)"
+    ]
+
+
+def test_a_field_beyond_csvs_own_limit_names_its_row(tmp_path: Path) -> None:
+    rows = [*TOWN_UNITS, ["B9", "x" * (17 << 20), "branch", "G1"]]
+    lines = _refused(write_csv(tmp_path / "units.csv", UNIT_HEADER, rows))
+    assert len(lines) == 1 and lines[0].startswith("units.csv, row 7: cannot read: field larger")
+
+
+def test_a_file_larger_than_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, limits: object
+) -> None:
+    path = write_csv(tmp_path / "units.csv", UNIT_HEADER, TOWN_UNITS * 100)
+    get_settings().max_file_bytes = 10_000
+    (line,) = _refused(path)
+    size = path.stat().st_size
+    assert line == f"units.csv: the file is {size:,} bytes, more than the 10,000 bytes allowed"
+
+
+def test_rows_past_the_limit_are_refused_at_the_first_one_too_many(
+    tmp_path: Path, limits: object
+) -> None:
+    get_settings().max_rows = 4
+    path = write_xlsx(tmp_path / "units.xlsx", UNIT_HEADER, TOWN_UNITS)
+    assert _refused(path) == ["units.xlsx, row 6: the file holds more than the 4 rows allowed"]
+    csv_path = write_csv(tmp_path / "units.csv", UNIT_HEADER, TOWN_UNITS)
+    assert _refused(csv_path) == ["units.csv, row 6: the file holds more than the 4 rows allowed"]
+
+
+def test_a_file_named_xlsx_that_is_no_zip_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "units.xlsx"
+    path.write_text("code,name,kind\n", encoding="utf-8")
+    assert _refused(path) == ["units.xlsx: is not an XLSX file (not a zip archive)"]
+
+
+def test_a_shared_strings_bomb_is_refused_before_openpyxl_opens_it(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "bomb.xlsx", UNIT_HEADER, TOWN_UNITS)
+    bomb = tmp_path / "units.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            out.writestr(item, source.read(item.filename))
+        # 64 MiB of one repeated string compresses ~1,000 times: a bomb's signature
+        strings = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        strings += b"<si><t>" + b"A" * (64 << 20) + b"</t></si></sst>"
+        out.writestr("xl/sharedStrings.xml", strings)
+    (line,) = _refused(bomb)
+    assert line.startswith("units.xlsx: its part xl/sharedStrings.xml unzips ") and line.endswith(
+        "refused as a zip bomb"
+    ), line
+
+
+def test_an_xlsx_too_large_once_unzipped_is_refused(tmp_path: Path, limits: object) -> None:
+    path = write_xlsx(tmp_path / "units.xlsx", UNIT_HEADER, TOWN_UNITS)
+    get_settings().max_xlsx_unzipped_bytes = 1_000
+    (line,) = _refused(path)
+    assert line.startswith("units.xlsx: unzipped, the workbook is ") and "allowed" in line
+
+
+def test_a_real_workbook_passes_the_checks(tmp_path: Path) -> None:
+    sheet = read_sheet(write_xlsx(tmp_path / "u.xlsx", UNIT_HEADER, TOWN_UNITS), UNIT_COLUMNS)
+    assert [r.cells["code"] for r in sheet.rows] == [r[0] for r in TOWN_UNITS]
+
+
+def test_a_million_problems_list_the_first_hundred_and_count_the_rest() -> None:
+    problems = [Problem("m.csv", row, "code", "is empty") for row in range(2, 250_002)]
+    lines = InputError(problems).lines()
+    assert len(lines) == 101 and lines[0] == "m.csv, row 2, column code: is empty"
+    assert lines[-1] == "… and 249,900 more errors"
