@@ -7,7 +7,7 @@ import getpass
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,11 +23,15 @@ from rich.table import Table
 from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
 
 from models.calendar import today
 from models.db import get_engine, migrate, transaction
 from models.errors import CampaignError
 from models.units import ImportSummary
+
+if TYPE_CHECKING:
+    from models.views import AuditHeadView
 
 app = typer.Typer(
     help="Run political-activity campaigns down a party organisation.\n\n"
@@ -280,11 +284,48 @@ def escalations_command(
         print_escalations(out, campaign, found)
 
 
-@app.command("audit")
+class _TrailByDefault(TyperGroup):
+    """`campaign audit CODE …` is `campaign audit trail CODE …`: a first word that names no
+    subcommand is a campaign's code (`audit trail head` shows a campaign coded `head`)."""
+
+    # Typed loosely: Typer's own Context and Command classes differ between its versions.
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["trail", *args]
+        return super().resolve_command(ctx, args)
+
+
+audit_app = typer.Typer(
+    cls=_TrailByDefault,
+    help="The audit trail: `campaign audit CODE` shows a campaign's trail, `audit verify` "
+    "proves nobody altered it, `audit head` prints the head a reviewer keeps.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+KeptHeads = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--expect",
+        help="A head kept from `audit head`, as SEQ:HASH; the trail must still hold it "
+        "(repeatable).",
+        metavar="SEQ:HASH",
+    ),
+]
+KeptHeadsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--expect-file",
+        help="A file of kept heads: one SEQ:HASH or `audit head --format json` line each "
+        "(blank lines and # comments allowed).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+@audit_app.command("trail")
 def audit_command(
-    target: Annotated[
-        str, typer.Argument(help="A campaign's code, or `verify` to check the whole trail.")
-    ],
+    target: Annotated[str, typer.Argument(help="A campaign's code.")],
     unit: Annotated[str | None, typer.Option(help="A unit: its subtree and members.")] = None,
     member: Annotated[str | None, typer.Option(help="One member's events.")] = None,
     since: Annotated[
@@ -297,14 +338,11 @@ def audit_command(
     database_url: DatabaseUrl = None,
     actor: Actor = None,
 ) -> None:
-    """The audit trail of a campaign; `campaign audit verify` proves nobody altered it."""
+    """The audit trail of a campaign (also `campaign audit CODE`)."""
     from flows.render import write_audit
     from flows.status import AuditFilter, audit_trail
 
     engine = engine_for(database_url)
-    if target == "verify":
-        _verify(engine)
-        return
     where = AuditFilter(
         unit,
         member,
@@ -339,12 +377,77 @@ def docs_command(
     )
 
 
-def _verify(engine: Engine) -> None:
-    from states.audit import verify_chain
+@audit_app.command("verify")
+def audit_verify(
+    expect: KeptHeads = None,
+    expect_file: KeptHeadsFile = None,
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Prove nobody altered the audit trail: recompute its hash chain, and check it still holds
+    every head kept outside the database (a chain recomputed whole verifies by itself)."""
+    from states.audit import read_kept_heads, verify_chain
 
+    kept = [_kept_head(text) for text in expect or []]
+    if expect_file is not None:
+        kept += read_kept_heads(expect_file)
+    with transaction(engine_for(database_url)) as session:
+        count = verify_chain(session, kept=kept)
+    held = f", holds the {len(kept):,} kept heads" if kept else ""
+    out.print(f"audit trail verified: {count:,} events, chain intact{held}")
+
+
+@audit_app.command("head")
+def audit_head(
+    format_: Format = "table", database_url: DatabaseUrl = None, actor: Actor = None
+) -> None:
+    """The chain's head (last event, its hash and time): keep it outside the database, and
+    check it later with `campaign audit verify --expect SEQ:HASH`."""
+    from states.audit import chain_head
+
+    fmt = _format(format_, ("table", "json"))
+    with transaction(engine_for(database_url)) as session:
+        head = chain_head(session)
+    if fmt == "json":
+        print(head.model_dump_json())
+        return
+    # Plain lines, never wrapped or cut: the hash is copied from here.
+    lines = [
+        f"event        {head.seq:,}",
+        f"hash         {head.hash}",
+        f"recorded at  {head.recorded_at or '(no event yet)'}",
+        f"keep         {head.seq}:{head.hash}",
+    ]
+    out.print("\n".join(lines), soft_wrap=True)
+
+
+def _kept_head(text: str) -> "AuditHeadView":
+    from states.audit import parse_kept_head
+
+    try:
+        return parse_kept_head(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--expect") from exc
+
+
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The everyday PostgreSQL role; it must exist.")],
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Grant the everyday role what runs, imports and the console need, and no more.
+
+    On the audit only SELECT and INSERT (and SELECT, UPDATE on its head row), so it cannot
+    alter, disable or get past the triggers that keep the trail append-only. Run it with the
+    owner's URL after every `db init`: a table a migration adds is not granted until then."""
+    from models.roles import grant_everyday
+
+    engine = engine_for(database_url)
     with transaction(engine) as session:
-        count = verify_chain(session)
-    out.print(f"audit trail verified: {count:,} events, chain intact")
+        statements = grant_everyday(session, role)
+    where = engine.url.render_as_string(hide_password=True)
+    out.print(f"granted {role} its everyday privileges on {where} ({len(statements)} statements)")
 
 
 def _format(value: str, allowed: tuple[str, ...]) -> str:

@@ -94,6 +94,14 @@ class AuditView(BaseModel):
     hash: str
 
 
+class AuditHeadView(BaseModel):
+    """The audit chain's head, for a reviewer to keep outside the database (`audit head`)."""
+
+    seq: int
+    hash: str
+    recorded_at: str | None = None
+
+
 class NoticeView(BaseModel):
     """A notice a run issued: to which unit, for which step, listing what is late."""
 

@@ -2,21 +2,29 @@
 
 Each event's hash is sha256(previous hash + canonical content). Appends take the chain's head
 row first (`UPDATE audit_head SET seq = seq`: a row lock on PostgreSQL, the write lock on
-SQLite), so two processes appending at once still leave one correct chain."""
+SQLite), so two processes appending at once still leave one correct chain.
+
+A chain recomputed whole verifies by itself, so the head is also kept outside the database
+(`chain_head`, printed by `campaign audit head` and published by each run): `verify_chain`
+checks those kept heads while it streams the trail."""
 
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from pydantic import ValidationError
+from sqlalchemy import String, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from models.audit import GENESIS, AuditEvent, AuditHead
 from models.bulk import bulk_insert, insert_behind
-from models.errors import AuditBroken
+from models.errors import AuditBroken, InputError, Problem
+from models.views import AuditHeadView
 
 CONTENT = (
     "seq",
@@ -49,8 +57,13 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 def digest(prev_hash: str, event: Mapping[Any, Any]) -> str:
     """The hash of an event chained to the previous one."""
-    content = [event[k].isoformat() if k == "at" else event[k] for k in CONTENT]
+    content = [_iso(event[k]) if k == "at" else event[k] for k in CONTENT]
     return hashlib.sha256((prev_hash + _ENCODER.encode(content)).encode()).hexdigest()
+
+
+def _iso(day: object) -> object:
+    # A date as the chain hashes it; verification reads SQLite's stored text as it is.
+    return day.isoformat() if isinstance(day, dt.date) else day
 
 
 def now_utc() -> str:
@@ -156,30 +169,151 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
     bulk_insert(session, "audit_event", _COLUMNS, [tuple(r[c] for c in _COLUMNS) for r in rows])
 
 
-def verify_chain(session: Session, *, batch: int = 50_000) -> int:
-    """Recompute the whole chain; raise AuditBroken naming the first event that does not hold."""
-    columns = [getattr(AuditEvent, c) for c in (*CONTENT, "prev_hash", "hash")]
+def verify_chain(
+    session: Session, *, kept: Iterable[AuditHeadView] = (), batch: int = 50_000
+) -> int:
+    """Recompute the whole chain, streaming it, and check it still holds every kept head;
+    raise AuditBroken naming the first event that does not hold. Returns the last seq."""
+    expected = _by_seq(kept)
+    if 0 in expected:
+        _check_kept(0, GENESIS, expected.pop(0))
+    columns = [
+        type_coerce(AuditEvent.at, String).label("at") if c == "at" else getattr(AuditEvent, c)
+        for c in (*CONTENT, "prev_hash", "hash")
+    ]
     expected_seq, prev = 1, GENESIS
     query = select(*columns).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    for row in session.execute(query):
-        event = row._mapping
-        if event["seq"] != expected_seq:
-            raise AuditBroken(f"event {expected_seq} is missing (found {event['seq']} next)")
-        if event["prev_hash"] != prev:
-            raise AuditBroken(f"event {event['seq']} does not follow event {expected_seq - 1}")
-        if digest(prev, event) != event["hash"]:
-            raise AuditBroken(
-                f"event {event['seq']} was altered: its content does not match its hash"
-            )
-        expected_seq, prev = expected_seq + 1, event["hash"]
+    # Closed on a failure too: a server-side cursor left open would hold the table.
+    with session.execute(query) as rows:
+        for row in rows:
+            event = row._mapping
+            _check_event(event, expected_seq, prev)
+            if expected and expected_seq in expected:
+                _check_kept(expected_seq, event["hash"], expected.pop(expected_seq))
+            expected_seq, prev = expected_seq + 1, event["hash"]
     _check_head(session, expected_seq - 1, prev)
+    if expected:
+        beyond = max(expected)
+        raise AuditBroken(
+            f"the trail ends at event {expected_seq - 1}; the kept head is event {beyond}"
+        )
     return expected_seq - 1
 
 
+def _check_event(event: Mapping[Any, Any], seq: int, prev: str) -> None:
+    if event["seq"] != seq:
+        raise AuditBroken(f"event {seq} is missing (found {event['seq']} next)")
+    if event["prev_hash"] != prev:
+        raise AuditBroken(f"event {seq} does not follow event {seq - 1}")
+    try:
+        hashed = digest(prev, event)
+    except (TypeError, ValueError):  # a value no append could have written (SQLite's types)
+        hashed = None
+    if hashed != event["hash"]:
+        raise AuditBroken(f"event {seq} was altered: its content does not match its hash")
+
+
+def _by_seq(kept: Iterable[AuditHeadView]) -> dict[int, list[str]]:
+    expected: dict[int, list[str]] = {}
+    for head in kept:
+        expected.setdefault(head.seq, []).append(head.hash.lower())
+    return expected
+
+
+def _check_kept(seq: int, found: str, hashes: list[str]) -> None:
+    for kept in hashes:
+        if kept != found:
+            raise AuditBroken(
+                f"the trail holds event {seq} with hash {_short(found)}, "
+                f"the kept head says {_short(kept)}"
+            )
+
+
+def _short(hash_: object) -> str:
+    return f"{hash_!s:.16}…"
+
+
 def _check_head(session: Session, last: int, last_hash: str) -> None:
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).one_or_none()
+    if head is None:
+        raise AuditBroken("the chain's head row is missing")
+    if head.seq == last and head.hash != last_hash:
+        raise AuditBroken(
+            f"the chain's head row records event {last} with hash {_short(head.hash)}, the "
+            f"trail's event {last} has hash {_short(last_hash)}"
+        )
+    if isinstance(head.seq, int) and head.seq < last:
+        raise AuditBroken(
+            f"the chain's head row records event {head.seq}, the trail goes on to event "
+            f"{last}: events were added behind the head's back, or the head row was reset"
+        )
     if (head.seq, head.hash) != (last, last_hash):
         raise AuditBroken(
             f"event {last + 1} is missing: the chain's head records event "
             f"{head.seq}, the trail ends at {last}"
         )
+
+
+def chain_head(session: Session) -> AuditHeadView:
+    """The chain's head, as its head row records it: the last event's seq, hash and wall clock."""
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)
+    ).one_or_none()
+    if head is None:
+        raise AuditBroken("the chain's head row is missing")
+    recorded_at = session.scalar(select(AuditEvent.recorded_at).where(AuditEvent.seq == head.seq))
+    return AuditHeadView(seq=head.seq, hash=head.hash, recorded_at=recorded_at)
+
+
+_KEPT = re.compile(r"(\d+):([0-9a-fA-F]{64})")
+
+
+def parse_kept_head(text: str) -> AuditHeadView:
+    """A kept head given as `SEQ:HASH`, or as the JSON `audit head --format json` prints."""
+    text = text.strip()
+    if text.startswith("{"):
+        try:
+            head = AuditHeadView.model_validate_json(text)
+        except ValidationError as exc:
+            raise ValueError(f"not a kept head: {exc.errors()[0]['msg']}") from exc
+        if _KEPT.fullmatch(f"{head.seq}:{head.hash}"):
+            return head
+    elif found := _KEPT.fullmatch(text):
+        return AuditHeadView(seq=int(found[1]), hash=found[2].lower())
+    raise ValueError(f"'{text[:80]}' is not a kept head (SEQ:HASH, a 64-hex-digit hash)")
+
+
+def read_kept_heads(path: Path) -> list[AuditHeadView]:
+    """The kept heads of a file: one `SEQ:HASH` or JSON head a line (blank lines and `#`
+    comments skipped), or one JSON head or list of them; refused whole, line by line."""
+    text = path.read_text(encoding="utf-8")
+    lines = _whole_json(text)
+    if lines is None:
+        lines = [
+            (number, line)
+            for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    heads, problems = [], []
+    for number, line in lines:
+        try:
+            heads.append(parse_kept_head(line))
+        except ValueError as exc:
+            problems.append(Problem(path.name, number, None, str(exc)))
+    if problems:
+        raise InputError(problems)
+    return heads
+
+
+def _whole_json(text: str) -> list[tuple[int | None, str]] | None:
+    # A pretty-printed head (or a list of heads) spans lines: read it whole when it parses.
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    items = data if isinstance(data, list) else [data]
+    if not all(isinstance(item, dict) for item in items):
+        return None
+    return [(None, json.dumps(item)) for item in items]
