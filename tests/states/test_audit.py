@@ -2,6 +2,7 @@
 under concurrent appends."""
 
 import datetime as dt
+import json
 import multiprocessing
 import shutil
 from pathlib import Path
@@ -12,13 +13,15 @@ from sqlalchemy.exc import DBAPIError
 
 from models.audit import GENESIS, AuditEvent
 from models.db import make_engine, transaction
-from models.errors import AuditBroken
+from models.errors import AuditBroken, InputError
+from models.views import AuditHeadView
 from states.audit import (
     Moves,
     append_events,
     append_moves,
     canonical_payload,
     digest,
+    read_kept_heads,
     verify_chain,
 )
 
@@ -173,3 +176,53 @@ def test_verify_runs_on_a_copy_of_a_sqlite_file(tmp_path: Path) -> None:
     with transaction(copy) as session:
         assert verify_chain(session) == 6
     copy.dispose()
+
+
+HASH = "ab" * 32
+
+
+def test_kept_heads_are_read_in_every_form_a_reviewer_keeps(tmp_path: Path) -> None:
+    """SEQ:HASH lines, `audit head --format json` lines, comments and blank lines; or one
+    pretty-printed JSON head, or a list of them."""
+    lines = tmp_path / "kept-heads.txt"
+    lines.write_text(
+        f"# after the run of 20/05\n12:{HASH.upper()}\n\n"
+        f'  {{"seq":40,"hash":"{HASH}","recorded_at":"2023-05-20T01:00:00+00:00"}}\n',
+        encoding="utf-8",
+    )
+    assert [(h.seq, h.hash.lower()) for h in read_kept_heads(lines)] == [(12, HASH), (40, HASH)]
+    pretty = tmp_path / "head.json"
+    pretty.write_text(json.dumps({"seq": 3, "hash": HASH, "recorded_at": None}, indent=2))
+    assert [(h.seq, h.hash) for h in read_kept_heads(pretty)] == [(3, HASH)]
+    listed = tmp_path / "heads.json"
+    listed.write_text(json.dumps([{"seq": 3, "hash": HASH}, {"seq": 4, "hash": HASH}]))
+    assert [h.seq for h in read_kept_heads(listed)] == [3, 4]
+
+
+def test_a_bad_kept_heads_file_is_refused_line_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "kept-heads.txt"
+    path.write_text(f'12:{HASH}\n12:abc\n-1:{HASH}\n{{"seq": 1}}\n', encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        read_kept_heads(path)
+    assert [(p.row, p.message.split(":")[0]) for p in refused.value.problems] == [
+        (2, "'12"),
+        (3, "'-1"),
+        (4, "not a kept head"),
+    ]
+
+
+def test_verify_checks_every_kept_head_and_names_what_it_found(engine: Engine) -> None:
+    _chain(engine)
+    with transaction(engine) as session:
+        third = session.scalar(select(AuditEvent.hash).where(AuditEvent.seq == 3))
+        assert verify_chain(session, kept=[AuditHeadView(seq=3, hash=third.upper())]) == 6
+        assert verify_chain(session, kept=[AuditHeadView(seq=0, hash=GENESIS)]) == 6
+        with pytest.raises(AuditBroken) as wrong:
+            verify_chain(session, kept=[AuditHeadView(seq=3, hash=HASH)])
+        assert str(wrong.value) == (
+            f"the trail holds event 3 with hash {third[:16]}…, the kept head says {HASH[:16]}…"
+        )
+        with pytest.raises(
+            AuditBroken, match=r"^the trail ends at event 6; the kept head is event 9$"
+        ):
+            verify_chain(session, kept=[AuditHeadView(seq=9, hash=HASH)])
