@@ -85,3 +85,44 @@ def test_the_owner_must_be_a_district_or_province(engine: Engine, tmp_path: Path
         transaction(engine) as session,
     ):
         register_plan(PLANS / "la-gi-2023.yaml", session=session)
+
+
+def _refused(path: Path) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        read_plan(path)
+    return caught.value.lines()
+
+
+def test_a_day_that_does_not_exist_is_named_by_its_key(tmp_path: Path) -> None:
+    text = (PLANS / "la-gi-2023.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "plan.yaml"
+    path.write_text(text.replace("start: 2023-02-01", "start: 2023-02-30"), encoding="utf-8")
+    assert _refused(path) == [
+        "plan.yaml, key period.start: Input should be a valid date or datetime, day value is "
+        "outside expected range"
+    ]
+    path.write_text(text.replace("start: 2023-02-01", "start: !!timestamp 2023-02-30"))
+    assert _refused(path) == ["plan.yaml: cannot read the plan: day is out of range for month"]
+
+
+def test_a_plan_larger_than_the_limit_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text("title: " + "x" * (1 << 20) + "\n", encoding="utf-8")
+    assert _refused(path) == [
+        f"plan.yaml: the plan is {path.stat().st_size:,} bytes, more than the 1,048,576 allowed"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("- a\n- &b [*b]\n", "plan.yaml: a plan is a YAML mapping of keys"),
+        ("!!python/object:os.system {}\n", "plan.yaml: cannot read the plan: could not"),
+        ("title: [" * 5000 + "\n", "plan.yaml: "),
+    ],
+)
+def test_hostile_yaml_is_refused_cleanly(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    (line,) = _refused(path)
+    assert line.startswith(expected), line
