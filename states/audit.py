@@ -288,7 +288,11 @@ def parse_kept_head(text: str) -> AuditHeadView:
 def read_kept_heads(path: Path) -> list[AuditHeadView]:
     """The kept heads of a file: one `SEQ:HASH` or JSON head a line (blank lines and `#`
     comments skipped), or one JSON head or list of them; refused whole, line by line."""
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start}): save it as UTF-8"
+        raise InputError([Problem(path.name, None, None, problem)]) from exc
     lines = _whole_json(text)
     if lines is None:
         lines = [

@@ -209,6 +209,9 @@ def test_a_bad_kept_heads_file_is_refused_line_by_line(tmp_path: Path) -> None:
         (3, "'-1"),
         (4, "not a kept head"),
     ]
+    path.write_bytes(b"12:\xff\n")
+    with pytest.raises(InputError, match=r"kept-heads.txt: not UTF-8 text \(byte 3\)"):
+        read_kept_heads(path)
 
 
 def test_verify_checks_every_kept_head_and_names_what_it_found(engine: Engine) -> None:

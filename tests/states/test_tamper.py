@@ -372,6 +372,8 @@ def test_the_cli_keeps_a_head_and_catches_a_rewrite_with_it(
     assert head == kept[-1].model_dump()
     assert set(head) == {"seq", "hash", "recorded_at"}
     expect = f"{head['seq']}:{head['hash']}"
+    table = run_cli("audit", "head", database_url=url)
+    assert f"keep         {expect}\n" in table.stdout
     checked = run_cli("audit", "verify", "--expect", expect, database_url=url)
     assert checked.returncode == 0, checked.stderr
     assert "40 events, chain intact, holds the 1 kept heads" in checked.stdout
