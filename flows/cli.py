@@ -286,13 +286,14 @@ def escalations_command(
 
 class _TrailByDefault(TyperGroup):
     """`campaign audit CODE …` is `campaign audit trail CODE …`: a first word that names no
-    subcommand is a campaign's code (`audit trail head` shows a campaign coded `head`)."""
+    subcommand is a campaign's code, or one of its options (`audit trail head` shows a campaign
+    coded `head`)."""
 
     # Typed loosely: Typer's own Context and Command classes differ between its versions.
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
-        if args and args[0] not in self.commands and not args[0].startswith("-"):
+    def parse_args(self, ctx: Any, args: list[str]) -> Any:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
             args = ["trail", *args]
-        return super().resolve_command(ctx, args)
+        return super().parse_args(ctx, args)
 
 
 audit_app = typer.Typer(
