@@ -3,7 +3,8 @@
 Errors become exit codes in one place, `main`: 1 for a refusal (with `error: …` lines), 2 for a
 usage error, never a traceback."""
 
-import getpass
+import os
+import pwd
 import sys
 from datetime import date
 from pathlib import Path
@@ -63,27 +64,45 @@ DatabaseUrl = Annotated[
         show_default="the SQLite file campaign.db here",
     ),
 ]
+
+
+def actor_name(actor: str | None) -> str:
+    """The acting operator, checked: `--actor`, else the OS account this process runs as.
+
+    The account is the real one (the effective uid's), not LOGNAME or USER, which anyone can
+    set; no name may be the reserved `system`, longer than the audit's column, or hold a control
+    character. Every command's `--actor` passes here (its option's callback)."""
+    from states.actors import check_actor
+
+    if actor is None:
+        actor = _os_account()
+    try:
+        return check_actor(actor)
+    except ValueError as exc:
+        from models.errors import InputError, Problem
+
+        raise InputError([Problem("--actor", None, None, str(exc))]) from exc
+
+
+def _os_account() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid with no account (containers): still who it is
+        return f"uid-{os.geteuid()}"
+
+
 Actor = Annotated[
     str | None,
     typer.Option(
         "--actor",
         help="Who acts, as the audit trail records it.",
         show_default="your login name",
+        callback=actor_name,
     ),
 ]
 InputFile = Annotated[
     Path, typer.Argument(help="A CSV (UTF-8) or XLSX file.", exists=True, dir_okay=False)
 ]
-
-
-def actor_name(actor: str | None) -> str:
-    """The acting operator: `--actor`, else the login name."""
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "operator"
 
 
 def engine_for(database_url: str | None) -> Engine:
@@ -113,7 +132,7 @@ def units_import(file: InputFile, database_url: DatabaseUrl = None, actor: Actor
     from models.units import import_units
 
     with transaction(engine_for(database_url)) as session:
-        summary = import_units(file, session=session)
+        summary = import_units(file, session=session, actor=actor_name(actor))
     _print_summary("units", summary)
 
 
@@ -138,7 +157,9 @@ def members_import(
     from models.members import import_members
 
     with transaction(engine_for(database_url)) as session, out.status(f"importing {file.name} …"):
-        summary = import_members(file, session=session, on=parse_date(on) if on else today())
+        summary = import_members(
+            file, session=session, on=parse_date(on) if on else today(), actor=actor_name(actor)
+        )
     _print_summary("members", summary)
 
 
@@ -154,7 +175,7 @@ def plan_register(
     from models.plans import register_plan
 
     with transaction(engine_for(database_url)) as session:
-        campaign, new = register_plan(file, session=session)
+        campaign, new = register_plan(file, session=session, actor=actor_name(actor))
         plan = campaign.plan_file
     verb = "registered" if new else "updated"
     out.print(

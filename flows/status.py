@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.audit import AuditEvent
@@ -27,6 +27,7 @@ from models.views import (
     UnitStatus,
 )
 from states.obligation import LATE
+from states.roster import MEMBER, UNIT
 
 DONE = ("met", "met_late")
 COUNTED = ("members_self_assessed", "leaders_self_assessed", "branches_with_sessions")
@@ -253,6 +254,19 @@ def audit_trail(
         yield AuditView.model_validate(row._mapping)
 
 
+def _of_campaign(session: Session, campaign: Campaign, where: AuditFilter) -> ColumnElement[bool]:
+    """The campaign's own events; for a unit or a member, also the roster and tree changes
+    (which belong to no campaign) made since the campaign's first event, its registration:
+    what moved them in or out of its targets."""
+    e = AuditEvent
+    own = e.campaign_id == campaign.id
+    if where.unit is None and where.member is None:
+        return own
+    first = session.scalar(select(func.min(e.seq)).where(own))
+    roster = and_(e.campaign_id.is_(None), e.entity.in_((MEMBER, UNIT)), e.seq > (first or 0))
+    return or_(own, roster)
+
+
 def _audit_query(
     session: Session, campaign: Campaign, where: AuditFilter
 ) -> Select[*tuple[Any, ...]]:
@@ -276,7 +290,7 @@ def _audit_query(
         )
         .outerjoin(unit, unit.c.id == e.unit_id)
         .outerjoin(member, member.c.id == e.member_id)
-        .where(e.campaign_id == campaign.id)
+        .where(_of_campaign(session, campaign, where))
         .order_by(e.seq)
     )
     if where.unit is not None:

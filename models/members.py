@@ -1,5 +1,6 @@
 """The roster: the `member` table, dated changes of a member, the input schema and its import."""
 
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
@@ -11,11 +12,21 @@ from sqlalchemy import Date, ForeignKey, String, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
-from models.bulk import insert_behind, without_gc_pauses
+from models.bulk import in_lists, insert_behind, without_gc_pauses
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
 from models.units import ImportSummary, Unit, bump_roster_revision
 from models.validation import Code, CodeRef, Name, OptionalText, problems_of
+from states.actors import SYSTEM_ACTOR
+from states.roster import (
+    MEMBER,
+    ROSTER_ADD,
+    ROSTER_UPDATE,
+    Change,
+    diff_of,
+    record_additions,
+    record_changes,
+)
 
 
 class MemberStatus(StrEnum):
@@ -136,12 +147,16 @@ def _check_code_and_unit(
 
 
 @without_gc_pauses
-def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
+def import_members(
+    path: Path, *, session: Session, on: date, actor: str = SYSTEM_ACTOR
+) -> ImportSummary:
     """Load or update the roster from `path`; changes of unit or status are kept, dated `on`.
 
     New members are written on a second thread while the file is still being checked (a
     province's roster is 200,000 rows), under a savepoint: a refused file stores nothing, even
-    for a caller that catches the refusal and commits."""
+    for a caller that catches the refusal and commits. Each new member, and each member whose
+    status, unit or leader flag changed (what moves them in or out of a target), is an audit
+    event by `actor` dated `on`, in the same transaction."""
     sheet = read_sheet(path, MEMBER_COLUMNS)
     units = {
         code: (uid, holds)
@@ -156,7 +171,8 @@ def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
     }
     problems: list[Problem] = []
     changed: list[dict[str, Any]] = []
-    valid = created = 0
+    joined: list[tuple[str, int, bool, str]] = []  # new members' code, unit_id, leader, status
+    valid = 0
     with session.begin_nested():
         with insert_behind(session, "member", _INSERTED) as store:
             for member in _parse(sheet, units, problems):
@@ -172,18 +188,22 @@ def import_members(path: Path, *, session: Session, on: date) -> ImportSummary:
                 old = stored.get(member.code)
                 if old is None:
                     store(value)
-                    created += 1
+                    joined.append((value[0], value[2], value[3], value[5]))
                 elif value != old[1:]:
                     changed.append(dict(zip(_INSERTED, value, strict=True)))
         if problems:
             raise InputError(problems)
         if changed:
-            _record_changes(session, changed, stored, on)
+            codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+            _record_changes(session, changed, stored, codes, on)
             session.execute(update(Member), [{**v, "id": stored[v["code"]].id} for v in changed])
-        if created or changed:
+            _audit_changed(session, changed, stored, codes, on=on, actor=actor)
+        if joined:
+            _audit_joined(session, joined, stored, on=on, actor=actor)
+        if joined or changed:
             bump_roster_revision(session)
-    unchanged = valid - created - len(changed)
-    return ImportSummary(sheet.name, valid, created, len(changed), unchanged)
+    unchanged = valid - len(joined) - len(changed)
+    return ImportSummary(sheet.name, valid, len(joined), len(changed), unchanged)
 
 
 _FIELDS = ("full_name", "unit_id", "leader", "position", "status")
@@ -191,9 +211,12 @@ _INSERTED = ("code", *_FIELDS)
 
 
 def _record_changes(
-    session: Session, changed: list[dict[str, Any]], stored: dict[str, Any], on: date
+    session: Session,
+    changed: list[dict[str, Any]],
+    stored: dict[str, Any],
+    codes: dict[int, str],
+    on: date,
 ) -> None:
-    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
     changes = []
     for value in changed:
         old = stored[value["code"]]
@@ -219,6 +242,66 @@ def _record_changes(
             )
     if changes:
         session.execute(insert(MemberChange), changes)
+
+
+def _audit_changed(
+    session: Session,
+    changed: list[dict[str, Any]],
+    stored: dict[str, Any],
+    codes: dict[int, str],
+    *,
+    on: date,
+    actor: str,
+) -> None:
+    """One event per member whose status, unit or leader flag changed (a new name or position
+    moves no target)."""
+    changes = []
+    for value in changed:
+        old = stored[value["code"]]
+        diff = diff_of(
+            {"status": old.status, "unit": codes[old.unit_id], "leader": old.leader},
+            {
+                "status": value["status"],
+                "unit": codes[value["unit_id"]],
+                "leader": value["leader"],
+            },
+        )
+        if diff:
+            changes.append(
+                Change(old.id, None, value["unit_id"], old.id, old.status, value["status"], diff)
+            )
+    record_changes(session, MEMBER, ROSTER_UPDATE, changes, at=on, actor=actor)
+
+
+def _audit_joined(
+    session: Session,
+    joined: list[tuple[str, int, bool, str]],
+    stored: dict[str, Any],
+    *,
+    on: date,
+    actor: str,
+) -> None:
+    """The new members' events, set-based: one append per status and leader flag."""
+    ids = _new_ids(session, [code for code, *_ in joined], stored)
+    groups: dict[tuple[str, bool], list[tuple[int, None, int, int]]] = defaultdict(list)
+    for code, unit_id, leader, status in joined:
+        groups[(status, leader)].append((ids[code], None, unit_id, ids[code]))
+    for (status, leader), rows in sorted(groups.items()):
+        rows.sort()
+        record_additions(
+            session, MEMBER, ROSTER_ADD, status, rows, at=on, actor=actor, shared={"leader": leader}
+        )
+
+
+def _new_ids(session: Session, codes: list[str], stored: dict[str, Any]) -> dict[str, int]:
+    """The ids of the members just inserted: above every stored id (one range read), or, for
+    any the range missed, looked up by code."""
+    first = max((row.id for row in stored.values()), default=0)
+    ids = dict(session.execute(select(Member.code, Member.id).where(Member.id > first)).all())
+    missed = [code for code in codes if code not in ids]
+    for query in in_lists(select(Member.code, Member.id), Member.code, missed):
+        ids.update(session.execute(query).tuples())
+    return ids
 
 
 def count_by_status(session: Session) -> dict[str, int]:

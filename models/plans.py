@@ -12,9 +12,20 @@ from sqlalchemy import JSON, Date, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
+from models.calendar import today
 from models.errors import InputError, NotFound, Problem
 from models.settings import get_settings
 from models.units import Unit, UnitKind
+from states.actors import SYSTEM_ACTOR
+from states.roster import (
+    ABSENT,
+    CAMPAIGN,
+    PLAN_CHANGED,
+    PLAN_REGISTERED,
+    Change,
+    diff_of,
+    record_changes,
+)
 
 
 class Period(BaseModel):
@@ -188,11 +199,13 @@ def read_plan(path: Path) -> PlanFile:
         ) from exc
 
 
-def register_plan(path: Path, *, session: Session) -> tuple[Campaign, bool]:
+def register_plan(
+    path: Path, *, session: Session, actor: str = SYSTEM_ACTOR
+) -> tuple[Campaign, bool]:
     """Register the plan in `path`; returns the campaign and whether it is new.
 
     Registering the same plan again changes nothing; a changed plan is accepted only before the
-    campaign's first run."""
+    campaign's first run. A new plan and a changed one are audit events by `actor`."""
     plan = read_plan(path)
     owner = session.scalar(select(Unit).where(Unit.code == plan.owner))
     if owner is None or owner.kind not in (UnitKind.province.value, UnitKind.district.value):
@@ -212,13 +225,36 @@ def register_plan(path: Path, *, session: Session) -> tuple[Campaign, bool]:
                     )
                 ]
             )
+        changed = diff_of(campaign.plan, data)
         _apply(campaign, plan, owner, data)
+        if changed:
+            _audit(session, campaign, PLAN_CHANGED, campaign.state, changed, actor=actor)
         return campaign, False
     campaign = Campaign(code=plan.code)
     _apply(campaign, plan, owner, data)
     session.add(campaign)
     session.flush()
+    registered = f"registered from {path.name}"
+    _audit(session, campaign, PLAN_REGISTERED, ABSENT, {}, actor=actor, reason=registered)
     return campaign, True
+
+
+def _audit(
+    session: Session,
+    campaign: Campaign,
+    trigger: str,
+    before: str,
+    diff: dict[str, tuple[Any, Any]],
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> None:
+    """The plan's event: its campaign's, at the owner, from `before` to the campaign's state."""
+    session.flush()
+    change = Change(
+        campaign.id, campaign.id, campaign.owner_id, None, before, campaign.state, diff, reason
+    )
+    record_changes(session, CAMPAIGN, trigger, [change], at=today(), actor=actor)
 
 
 def _apply(campaign: Campaign, plan: PlanFile, owner: Unit, data: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -22,9 +23,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
+from models.calendar import today
 from models.errors import InputError, Problem
 from models.files import Column, Sheet, read_sheet
 from models.validation import Code, CodeRef, Name, Required, problems_of
+from states.actors import SYSTEM_ACTOR
+from states.roster import (
+    TREE_ADD,
+    TREE_UPDATE,
+    UNIT,
+    Change,
+    diff_of,
+    record_additions,
+    record_changes,
+)
 
 
 class UnitKind(StrEnum):
@@ -227,8 +239,13 @@ def _holders_with_children(
     ]
 
 
-def import_units(path: Path, *, session: Session) -> ImportSummary:
-    """Load or update the organisation tree from `path`; refuse the whole file on any bad row."""
+def import_units(
+    path: Path, *, session: Session, actor: str = SYSTEM_ACTOR, on: date | None = None
+) -> ImportSummary:
+    """Load or update the organisation tree from `path`; refuse the whole file on any bad row.
+
+    Each new unit, and each unit whose parent or kind changed (what moves it and its members in
+    or out of a campaign's targets), is an audit event by `actor` dated `on` (today)."""
     sheet = read_sheet(path, UNIT_COLUMNS)
     parsed, problems = _parse(sheet)
     nodes = _stored_nodes(session)
@@ -240,7 +257,9 @@ def import_units(path: Path, *, session: Session) -> ImportSummary:
         problems += _holders_with_children(session, sheet, nodes)
     if problems:
         raise InputError(problems)
-    return _store(session, sheet.name, nodes, stored)
+    summary = _store(session, sheet.name, nodes, stored)
+    _audit(session, nodes, stored, at=on or today(), actor=actor)
+    return summary
 
 
 def _store(
@@ -300,6 +319,32 @@ def roster_revision(session: Session) -> int:
 
 def _differs(node: _Node, old: _Node) -> bool:
     return (node.name, node.kind, node.parent) != (old.name, old.kind, old.parent)
+
+
+def _audit(
+    session: Session, nodes: dict[str, _Node], stored: dict[str, _Node], *, at: date, actor: str
+) -> None:
+    """The tree's events: new units set-based by kind, then one per unit whose parent or kind
+    changed (a new name moves nothing)."""
+    in_file = [n for n in nodes.values() if n.row is not None]
+    new = [n for n in in_file if n.code not in stored]
+    moved = [(n, diff_of(_place(stored[n.code]), _place(n))) for n in in_file if n.code in stored]
+    if not new and not any(diff for _, diff in moved):
+        return
+    ids = dict(session.execute(select(Unit.code, Unit.id)).all())
+    for kind in UnitKind:
+        rows = sorted((ids[n.code], None, ids[n.code], None) for n in new if n.kind == kind)
+        record_additions(session, UNIT, TREE_ADD, kind.value, rows, at=at, actor=actor)
+    changes = [
+        Change(ids[n.code], None, ids[n.code], None, stored[n.code].kind.value, n.kind.value, diff)
+        for n, diff in moved
+        if diff
+    ]
+    record_changes(session, UNIT, TREE_UPDATE, changes, at=at, actor=actor)
+
+
+def _place(node: _Node) -> dict[str, object]:
+    return {"parent": node.parent, "kind": node.kind.value}
 
 
 def refresh_paths(session: Session) -> None:
