@@ -123,6 +123,51 @@ def db_init(database_url: DatabaseUrl = None, actor: Actor = None) -> None:
     )
 
 
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write.", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite FILE if it exists.")] = False,
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Copy the database into FILE, consistent while runs go on writing (SQLite's online
+    backup); prints the audit head it holds, to keep beside it.
+
+    On PostgreSQL a backup is `pg_dump`'s (see the README)."""
+    from flows.backup import backup_database
+    from models.settings import get_settings
+
+    made = backup_database(database_url or get_settings().database_url, file, force=force)
+    out.print(
+        f"backup written to {made.file} ({made.bytes:,} bytes); it holds the audit trail up to "
+        f"event {made.seq:,}, hash {made.hash}",
+        soft_wrap=True,
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[
+        Path, typer.Argument(help="A backup from `db backup`.", exists=True, dir_okay=False)
+    ],
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Replace the database with the backup in FILE, once its schema and its audit chain are
+    verified; a backup that does not verify is refused and the database left as it was.
+
+    On PostgreSQL a restore is `pg_restore`'s (see the README)."""
+    from flows.backup import restore_database
+    from models.settings import get_settings
+
+    done = restore_database(database_url or get_settings().database_url, file)
+    out.print(
+        f"restored {file} into {done.file}: {done.events:,} audit events verified, chain intact, "
+        f"head event {done.seq:,}, hash {done.hash}",
+        soft_wrap=True,
+    )
+
+
 @units_app.command("import")
 def units_import(file: InputFile, database_url: DatabaseUrl = None, actor: Actor = None) -> None:
     """Load or update the organisation tree (code, name, kind, parent).
