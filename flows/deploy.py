@@ -61,7 +61,7 @@ def _unit_obligations(
         Unit.id,
         literal(window),
         key,
-        literal(due),
+        literal(campaign.plan_file.escalation.due_on(due)),  # on a day off: moved if so planned
         literal("open"),
         literal(0),
     ).where(_in_scope(owner_path), units)
@@ -101,7 +101,7 @@ def _member_obligations(campaign: Campaign, owner_path: str) -> Select[*tuple[An
             Member.id,
             literal(""),
             literal("self_assess:") + Member.code,
-            literal(plan.self_assessment_due),
+            literal(plan.escalation.due_on(plan.self_assessment_due or plan.period.end)),
             literal("open"),
             literal(0),
         )

@@ -7,12 +7,22 @@ from pathlib import Path
 from typing import Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 from sqlalchemy import JSON, Date, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
-from models.calendar import today
+from models.calendar import WorkingCalendar, load_calendar, today
 from models.errors import InputError, NotFound, Problem
 from models.settings import get_settings
 from models.units import Unit, UnitKind
@@ -67,12 +77,68 @@ class Reports(BaseModel):
     synthesis_due: date
 
 
+class DayCount(StrEnum):
+    """How the ladder counts its days."""
+
+    calendar = "calendar"
+    working = "working"
+
+
+class DueDates(StrEnum):
+    """What becomes of a due date that falls on a day off."""
+
+    keep = "keep"
+    next_working_day = "next_working_day"
+
+
 class Escalation(BaseModel):
-    """The escalation ladder's parameters."""
+    """The escalation ladder's parameters: how many days before a due date it reminds and
+    between its steps, counted in calendar or working days, and whether a due date on a day off
+    moves to the next working day. `calendar` names a calendar file (relative to the plan's
+    folder; default: the shipped Vietnamese one)."""
 
     model_config = ConfigDict(extra="forbid")
     remind_days_before: int = Field(default=7, ge=0, le=90)
     step_days: int = Field(default=7, ge=1, le=90)
+    days: DayCount = DayCount.calendar
+    due_dates: DueDates = DueDates.keep
+    calendar: str | None = Field(default=None, min_length=1, max_length=1024)
+
+    @field_validator("calendar")
+    @classmethod
+    def _beside_the_plan(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A relative path is the plan's folder's (when the plan is read from its file)."""
+        folder = (info.context or {}).get("plan_folder")
+        if value is None or folder is None:
+            return value
+        path = Path(folder) / value
+        if not path.is_file():
+            raise ValueError(f"no calendar file {value} beside the plan")
+        return str(path.resolve())
+
+    @model_serializer(mode="wrap")
+    def _as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without the keys left at their default: a plan stored before they existed is the
+        same plan (a changed plan is refused after the first run)."""
+        data: dict[str, Any] = handler(self)
+        for key in ("days", "due_dates", "calendar"):
+            if getattr(self, key) == type(self).model_fields[key].default:
+                data.pop(key, None)
+        return data
+
+    def working_calendar(self) -> WorkingCalendar | None:
+        """The calendar the ladder counts on: None in calendar days."""
+        return self.day_calendar() if self.days is DayCount.working else None
+
+    def day_calendar(self) -> WorkingCalendar:
+        """The plan's working calendar, whatever the ladder counts."""
+        return load_calendar(Path(self.calendar) if self.calendar else None)
+
+    def due_on(self, day: date) -> date:
+        """A due date as the plan keeps it: moved to the next working day if it says so."""
+        if self.due_dates is DueDates.next_working_day:
+            return self.day_calendar().next_working_day(day)
+        return day
 
 
 class PlanFile(BaseModel):
@@ -184,7 +250,7 @@ def read_plan(path: Path) -> PlanFile:
     if not isinstance(data, dict):
         raise InputError([KeyProblem(path.name, None, None, "a plan is a YAML mapping of keys")])
     try:
-        return PlanFile.model_validate(data)
+        return PlanFile.model_validate(data, context={"plan_folder": path.parent})
     except ValidationError as exc:
         raise InputError(
             [

@@ -5,7 +5,7 @@ when a lifecycle is built, never run wrongly."""
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Table, and_, or_
 
@@ -14,9 +14,20 @@ TOP_LEVEL = 2
 
 
 @dataclass(frozen=True)
+class Cutoffs:
+    """The ladder at one date, as thresholds on the due date: an obligation due on or before
+    `remind_due_by` has reached its reminder; one due before `past_due_before` is past due; one
+    at level L due on or before `escalate_due_by[L]` has reached level L + 1."""
+
+    remind_due_by: dt.date
+    past_due_before: dt.date
+    escalate_due_by: tuple[dt.date, ...]
+
+
+@dataclass(frozen=True)
 class FireContext:
     """Everything a transition needs besides the entity: who, at which logical date, why,
-    and the plan's ladder parameters."""
+    and the plan's ladder parameters (its cutoffs at `as_of`; in calendar days when None)."""
 
     actor: str
     as_of: dt.date
@@ -25,6 +36,96 @@ class FireContext:
     payload: Mapping[str, object] | None = None
     remind_days_before: int = 7
     step_days: int = 7
+    cutoffs: Cutoffs | None = None
+
+    @property
+    def ladder(self) -> Cutoffs:
+        """The cutoffs the ladder's rules compare due dates with."""
+        return self.cutoffs or calendar_cutoffs(self.as_of, self.remind_days_before, self.step_days)
+
+
+class WorkingDays(Protocol):
+    """What the ladder needs of a working calendar (models.calendar.WorkingCalendar)."""
+
+    def next_working_day(self, day: dt.date) -> dt.date: ...
+    def previous_working_day(self, day: dt.date) -> dt.date: ...
+    def add_working_days(self, day: dt.date, n: int) -> dt.date: ...
+
+
+def calendar_cutoffs(as_of: dt.date, remind_days_before: int, step_days: int) -> Cutoffs:
+    """The ladder in calendar days: reminded `remind_days_before` days before the due date,
+    overdue the day after it, level L `step_days * L` days after it."""
+    return Cutoffs(
+        remind_due_by=as_of + _days(remind_days_before),
+        past_due_before=as_of,
+        escalate_due_by=tuple(as_of - _days(step_days * (level + 1)) for level in range(TOP_LEVEL)),
+    )
+
+
+def working_cutoffs(
+    calendar: WorkingDays, as_of: dt.date, remind_days_before: int, step_days: int
+) -> Cutoffs:
+    """The ladder in working days: reminded on the working day `remind_days_before` working days
+    before the due date (on or before), overdue on the first working day after it, level L
+    `step_days * L` working days after the overdue day."""
+
+    def reminded(due: dt.date) -> dt.date:
+        return calendar.previous_working_day(calendar.add_working_days(due, -remind_days_before))
+
+    def overdue(due: dt.date) -> dt.date:
+        return calendar.add_working_days(due, 1)
+
+    def escalated(level: int) -> Callable[[dt.date], dt.date]:
+        return lambda due: calendar.add_working_days(overdue(due), step_days * level)
+
+    return Cutoffs(
+        remind_due_by=last_due(reminded, as_of),
+        past_due_before=last_due(overdue, as_of) + _days(1),
+        escalate_due_by=tuple(last_due(escalated(level + 1), as_of) for level in range(TOP_LEVEL)),
+    )
+
+
+def last_due(threshold: Callable[[dt.date], dt.date], as_of: dt.date) -> dt.date:
+    """The latest due date whose `threshold` (a non-decreasing function of the due date) is on or
+    before `as_of`: bracketed by doubling steps around `as_of`, then bisected."""
+    reached = lambda due: threshold(due) <= as_of  # noqa: E731
+    low, high, step = as_of, as_of, 1
+    if reached(as_of):
+        while reached(high := as_of + _days(step)):
+            low, step = high, step * 2
+    else:
+        while not reached(low := as_of - _days(step)):
+            high, step = low, step * 2
+    while (high - low).days > 1:  # reached(low), not reached(high)
+        middle = low + _days((high - low).days // 2)
+        low, high = (middle, high) if reached(middle) else (low, middle)
+    return low
+
+
+def ladder_context(
+    *,
+    actor: str,
+    as_of: dt.date,
+    campaign_id: int | None,
+    remind_days_before: int,
+    step_days: int,
+    calendar: WorkingDays | None,
+) -> FireContext:
+    """A run's context at `as_of`, with the ladder's cutoffs counted on `calendar`'s working
+    days, or in calendar days when it is None; computed once, used by every rule of the run."""
+    cutoffs = (
+        calendar_cutoffs(as_of, remind_days_before, step_days)
+        if calendar is None
+        else working_cutoffs(calendar, as_of, remind_days_before, step_days)
+    )
+    return FireContext(
+        actor=actor,
+        as_of=as_of,
+        campaign_id=campaign_id,
+        remind_days_before=remind_days_before,
+        step_days=step_days,
+        cutoffs=cutoffs,
+    )
 
 
 @dataclass(frozen=True)
@@ -54,23 +155,24 @@ RULES: dict[str, Rule] = {
     for rule in [
         Rule(
             "reminder_window_reached",
-            lambda e, c: c.as_of >= e.due - _days(c.remind_days_before),
-            lambda t, c: t.c.due <= c.as_of + _days(c.remind_days_before),
+            lambda e, c: e.due <= c.ladder.remind_due_by,
+            lambda t, c: t.c.due <= c.ladder.remind_due_by,
         ),
-        Rule("past_due", lambda e, c: c.as_of > e.due, lambda t, c: t.c.due < c.as_of),
+        Rule(
+            "past_due",
+            lambda e, c: e.due < c.ladder.past_due_before,
+            lambda t, c: t.c.due < c.ladder.past_due_before,
+        ),
         Rule(
             "escalation_step_reached",
             lambda e, c: (
                 e.escalation_level < TOP_LEVEL
-                and c.as_of >= e.due + _days(c.step_days * (e.escalation_level + 1))
+                and e.due <= c.ladder.escalate_due_by[e.escalation_level]
             ),
             lambda t, c: or_(
                 *(
-                    and_(
-                        t.c.escalation_level == level,
-                        t.c.due <= c.as_of - _days(c.step_days * (level + 1)),
-                    )
-                    for level in range(TOP_LEVEL)
+                    and_(t.c.escalation_level == level, t.c.due <= due_by)
+                    for level, due_by in enumerate(c.ladder.escalate_due_by)
                 )
             ),
         ),
