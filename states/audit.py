@@ -267,7 +267,8 @@ def chain_head(session: Session) -> AuditHeadView:
     return AuditHeadView(seq=head.seq, hash=head.hash, recorded_at=recorded_at)
 
 
-_KEPT = re.compile(r"(\d+):([0-9a-fA-F]{64})")
+# `SEQ:HASH`, as `--expect` takes it; the `keep` line of `audit head`'s table reads as one too.
+_KEPT = re.compile(r"(?:keep\s+)?([0-9]+):([0-9a-fA-F]{64})")
 
 
 def parse_kept_head(text: str) -> AuditHeadView:

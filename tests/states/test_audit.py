@@ -186,11 +186,12 @@ def test_kept_heads_are_read_in_every_form_a_reviewer_keeps(tmp_path: Path) -> N
     pretty-printed JSON head, or a list of them."""
     lines = tmp_path / "kept-heads.txt"
     lines.write_text(
-        f"# after the run of 20/05\n12:{HASH.upper()}\n\n"
+        f"# after the run of 20/05\n12:{HASH.upper()}\n\nkeep         13:{HASH}\n"
         f'  {{"seq":40,"hash":"{HASH}","recorded_at":"2023-05-20T01:00:00+00:00"}}\n',
         encoding="utf-8",
     )
-    assert [(h.seq, h.hash.lower()) for h in read_kept_heads(lines)] == [(12, HASH), (40, HASH)]
+    found = [(h.seq, h.hash.lower()) for h in read_kept_heads(lines)]
+    assert found == [(12, HASH), (13, HASH), (40, HASH)]
     pretty = tmp_path / "head.json"
     pretty.write_text(json.dumps({"seq": 3, "hash": HASH, "recorded_at": None}, indent=2))
     assert [(h.seq, h.hash) for h in read_kept_heads(pretty)] == [(3, HASH)]
