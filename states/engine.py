@@ -134,9 +134,10 @@ def fire_many(
     """Fire `trigger` on every entity matching `where` that the machine allows; returns how
     many moved.
 
-    Each (transition, source state) pair is one `UPDATE … WHERE state = source AND rules
-    RETURNING` per chunk of ids: what the statement changed is exactly what it returns, so the
-    audit events are written from it, in the same transaction, with no read-then-write gap."""
+    Each (transition, source state) pair is one `UPDATE … WHERE id IN (chunk) AND state =
+    source AND rules RETURNING` per chunk of ids: what the statement changed is exactly what it
+    returns, so the audit events are written from it, in the same transaction, with no
+    read-then-write gap."""
     table = lifecycle.table
     payload = canonical_payload(ctx.payload)
     returned = [table.c.id, *_audit_sources(lifecycle, ctx)]
@@ -154,9 +155,13 @@ def fire_many(
             ids = select(table.c.id).where(chosen)
             if last is not None:
                 ids = ids.where(table.c.id > last)
+            # The old state and the rules stay in the UPDATE's own WHERE, not only in the
+            # subquery: under PostgreSQL's READ COMMITTED a row another transaction moved
+            # meanwhile is re-checked against the UPDATE's WHERE, never against the subquery,
+            # so without them a row could move twice.
             statement = (
                 update(table)
-                .where(table.c.id.in_(ids.order_by(table.c.id).limit(chunk_size)))
+                .where(table.c.id.in_(ids.order_by(table.c.id).limit(chunk_size)), chosen)
                 .values(**values)
                 .returning(*returned)
             )
