@@ -308,6 +308,53 @@ def run_command(
     print_run(out, result)
 
 
+@app.command("runs")
+def runs_command(
+    campaign: CampaignCode,
+    format_: Format = "table",
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """The campaign's runs: date, who, when they started and finished, transitions, Prefect
+    flow run.
+
+    A run that started and never finished (killed, or crashed) is marked; the next run of the
+    campaign finishes its work and marks its Prefect flow run crashed."""
+    from pydantic import TypeAdapter
+
+    from flows.runs import RunView, list_runs
+
+    with transaction(engine_for(database_url)) as session:
+        runs = list_runs(session, campaign)
+    if _format(format_, ("table", "json")) == "json":
+        print(TypeAdapter(list[RunView]).dump_json(runs, indent=2).decode())
+        return
+    table = Table("run", "as of", "actor", "started (UTC)", "finished (UTC)", "transitions")
+    table.add_column("Prefect flow run")
+    table.title, table.title_justify = f"{campaign}: {len(runs)} runs", "left"
+    for run in runs:
+        finished = (
+            Text("unfinished (killed or crashed?)", "bold red")
+            if run.unfinished
+            else Text(_clock(run.finished_at))
+        )
+        table.add_row(
+            str(run.id),
+            f"{run.as_of:%d/%m/%Y}",
+            run.actor,
+            _clock(run.started_at),
+            finished,
+            f"{run.transitions:,}",
+            run.flow_run_id or "",
+        )
+    out.print(table)
+
+
+def _clock(stamp: str | None) -> str:
+    """An ISO timestamp of the audit's clock, to the second."""
+    return (stamp or "")[:19].replace("T", " ")
+
+
 @app.command("status")
 def status_command(
     campaign: CampaignCode,

@@ -1,20 +1,27 @@
 """Notices of the escalation ladder: one per unit and step, listing what is late and the late
 members, issued once (a deterministic key per unit, step and date) and announced as Prefect
-events by the flow."""
+events by the flow.
+
+The notices not yet announced are an outbox: a run announces every one of its campaign's (its
+own and any a killed run left), then marks them announced, so each is delivered at least once
+and, by its event's deterministic id, recorded once."""
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, aliased
 
-from models.bulk import in_lists
+from models.bulk import in_chunks, in_lists
 from models.documents import Document
 from models.members import Member
 from models.obligations import Obligation
 from models.plans import Campaign
 from models.units import Unit
 from models.views import NoticeView
+from states.audit import now_utc
 
 # Ladder state → (step name, Vietnamese title of the notice).
 STEPS = {
@@ -162,6 +169,7 @@ def _document(
         "title": f"{title} — {notice.unit_name}",
         "context": context,
         "markdown": _markdown(title, context),
+        "event_id": str(uuid.uuid4()),
     }
 
 
@@ -180,4 +188,63 @@ def _view(notice: _Notice, as_of: dt.date) -> NoticeView:
         obligations=sorted({i["kind"] for i in notice.items}),
         members=len(notice.members),
         document=notice.key(as_of),
+    )
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A notice not yet announced: its date, its view, and the id its event is sent with (drawn
+    when the notice was stored, so a re-send is the same event)."""
+
+    issued_on: dt.date
+    notice: NoticeView
+    event_id: uuid.UUID
+
+
+def pending_notices(session: Session, campaign_id: int) -> list[Pending]:
+    """The campaign's notices not yet announced, oldest date first, each date's in the order of
+    their keys."""
+    rows = session.execute(
+        select(Document.issued_on, Document.key, Document.context, Document.event_id)
+        .where(
+            Document.campaign_id == campaign_id,
+            Document.kind.like("notice%"),
+            Document.announced_at.is_(None),
+        )
+        .order_by(Document.issued_on, Document.key)
+    )
+    return [
+        Pending(issued_on, _stored_view(key, context), _uuid(event_id, key))
+        for issued_on, key, context, event_id in rows
+    ]
+
+
+def _uuid(event_id: str | None, key: str) -> uuid.UUID:
+    """A notice's event id; one derived from its key for a notice stored without one."""
+    return uuid.UUID(event_id) if event_id else uuid.uuid5(uuid.NAMESPACE_URL, key)
+
+
+def _stored_view(key: str, context: dict[str, Any]) -> NoticeView:
+    """A stored notice's view, as `_view` made it when the notice was issued."""
+    return NoticeView(
+        unit=context["unit"]["code"],
+        unit_name=context["unit"]["name"],
+        step=context["step"],
+        level=context["level"],
+        obligations=sorted({i["kind"] for i in context["items"]}),
+        members=len(context["members"]),
+        document=key,
+    )
+
+
+def mark_announced(session: Session, campaign_id: int, keys: list[str]) -> int:
+    """Record that the notices of `keys` were announced; returns how many were still pending."""
+    statement = (
+        update(Document)
+        .where(Document.campaign_id == campaign_id, Document.announced_at.is_(None))
+        .values(announced_at=now_utc())
+    )
+    return sum(
+        int(getattr(session.execute(statement.where(Document.key.in_(chunk))), "rowcount", 0))
+        for chunk in in_chunks(sorted(set(keys)))
     )

@@ -25,10 +25,18 @@ class Document(Base):
     title: Mapped[str] = mapped_column(String(400))
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
     markdown: Mapped[str] = mapped_column(Text)
+    # The outbox of announcements: when a notice's Prefect event was delivered (NULL: not yet;
+    # the next run announces it, whatever its date).
+    announced_at: Mapped[str | None] = mapped_column(String(32))
+    # The id of the Prefect event announcing it, drawn when it is stored: sent again (a run
+    # killed before it recorded the announcement), it is the same event, which Prefect keeps
+    # once. NULL for documents that are not notices, and notices from before the outbox.
+    event_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class Run(Base):
-    """A run of a campaign at a logical date: when it started, and when it finished."""
+    """A run of a campaign at a logical date: when it started, and when it finished (never,
+    for a run killed or crashed: the next run finishes its work)."""
 
     __tablename__ = "run"
 
@@ -40,3 +48,5 @@ class Run(Base):
     finished_at: Mapped[str | None] = mapped_column(String(32))
     transitions: Mapped[int] = mapped_column(default=0)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The Prefect flow run that ran it (NULL when run outside Prefect, e.g. by the bench).
+    flow_run_id: Mapped[str | None] = mapped_column(String(36))

@@ -30,6 +30,17 @@ class Settings(BaseSettings):
         "naming up to ~90 late units as related resources (a province's run issues thousands "
         "of notices, each event costing Prefect's server milliseconds).",
     )
+    run_lock_wait_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a run of a campaign waits for another run of the same campaign "
+        "to end before it is refused.",
+    )
+    database_secret_block: str = Field(
+        default="campaign-database-url",
+        description="The Prefect Secret block holding the database URL with its password, "
+        "read by a flow run whose parameter names the database without it (optional).",
+    )
 
     # Input limits (a refused file names the limit). A party's whole roster, 5.6 million
     # members at ~70 bytes a row, fits a CSV; an XLSX holds at most Excel's 1,048,576 rows.

@@ -21,6 +21,23 @@ depends_on: str | Sequence[str] | None = None
 
 def _runs_upgrade() -> None:
     """Runs: the Prefect flow run of each run, and the outbox of announcements."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    with op.batch_alter_table("run") as batch:
+        batch.add_column(sa.Column("flow_run_id", sa.String(36), nullable=True))
+    with op.batch_alter_table("document") as batch:
+        batch.add_column(sa.Column("announced_at", sa.String(32), nullable=True))
+        batch.add_column(sa.Column("event_id", sa.String(36), nullable=True))
+    # Notices issued before the outbox were announced by the run that issued them: the first
+    # run after this migration must not announce them all again.
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+    op.execute(
+        sa.text("UPDATE document SET announced_at = :now WHERE kind LIKE 'notice%'").bindparams(
+            now=now
+        )
+    )
 
 
 def _audit_upgrade() -> None:
