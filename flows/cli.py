@@ -598,6 +598,33 @@ def generate_command(
     out.print(table)
 
 
+calendar_app = typer.Typer(
+    help="The working calendar deadlines may count on.", no_args_is_help=True
+)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: Annotated[int, typer.Argument(min=1900, max=2200, help="The year to list.")],
+    calendar: Annotated[
+        Path | None,
+        typer.Option(help="A calendar file of swaps and local days off (default: the shipped)."),
+    ] = None,
+) -> None:
+    """The days off of YEAR besides weekends (holidays, swaps, local days), and the weekend
+    days a swap makes worked."""
+    from models.calendar import WEEKDAYS_VI, load_calendar
+
+    days = load_calendar(calendar)
+    rows = [(d.date, d.name, d.source.value) for d in days.days_off(year)]
+    rows += [(d, "Làm bù (ngày làm việc)", "worked") for d in days.worked_days(year)]
+    table = Table("date", "weekday", "name", "source", title=f"days off in {year}")
+    for day, name, source in sorted(rows):
+        table.add_row(f"{day:%d/%m/%Y}", WEEKDAYS_VI[day.weekday()], name, source)
+    out.print(table)
+
+
 def _progress() -> Progress:
     """A progress bar for long work: what is being done, the bar, n/total, time elapsed; gone
     when the work ends (what it did is printed after it)."""
