@@ -29,6 +29,7 @@ from typer.core import TyperGroup
 from models.calendar import today
 from models.db import get_engine, migrate, transaction
 from models.errors import CampaignError
+from models.settings import get_settings
 from models.units import ImportSummary
 
 if TYPE_CHECKING:
@@ -107,15 +108,40 @@ InputFile = Annotated[
 
 def engine_for(database_url: str | None) -> Engine:
     """The engine of the chosen database, its schema brought up to date."""
-    engine = get_engine(database_url)
+    engine = connected_engine(database_url)
     migrate(engine)
+    return engine
+
+
+def connected_engine(database_url: str | None) -> Engine:
+    """The engine of `database_url` once a connection to it works; a URL that cannot be read,
+    has no driver or leads nowhere is one `error: --database-url …` line, its password
+    hidden (the drivers' errors are as varied as the drivers, hence the broad except)."""
+    from sqlalchemy.engine import make_url
+
+    url = database_url or get_settings().database_url
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # the raw text may hold a password: not shown
+        message = "--database-url: not a database URL (dialect://user:password@host/name)"
+        raise CampaignError(message) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = get_engine(database_url)
+        with engine.connect():
+            pass
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0:1] or ["failed"]
+        password = parsed.password or ""
+        text = reason[0].replace(password, "***") if len(password) > 3 else reason[0]
+        raise CampaignError(f"--database-url {shown}: {type(exc).__name__}: {text}") from exc
     return engine
 
 
 @db_app.command("init")
 def db_init(database_url: DatabaseUrl = None, actor: Actor = None) -> None:
     """Create the schema, or migrate it to the newest revision."""
-    engine = get_engine(database_url)
+    engine = connected_engine(database_url)
     revision = migrate(engine)
     out.print(
         f"database ready at {engine.url.render_as_string(hide_password=True)} "

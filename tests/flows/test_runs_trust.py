@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from flows.campaign import campaign_flow, database_name
+from flows.campaign import _secret_url, campaign_flow, database_name
 from flows.lock import campaign_lock
 from flows.runs import list_runs
 from models.db import make_engine, migrate, transaction
@@ -352,8 +353,9 @@ def test_a_password_never_reaches_prefect(
     database_url: str, tmp_path: Path, postgres_admin_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Finding 6: a run on a database whose URL holds a password: Prefect's flow run names the
-    database without it, as do its logs; the worker's way (the URL in its environment, the
-    parameter without the password) runs; a parameter with a password is refused."""
+    database without it, as do its logs; the worker's ways (the URL in its environment or in a
+    Prefect Secret block, the parameter without the password) run; a parameter with a password
+    is refused."""
     if not database_url.startswith("postgresql"):
         pytest.skip("a SQLite URL has no password")
     role = f"campaign_secret_{os.getpid()}"
@@ -402,6 +404,15 @@ def test_a_password_never_reaches_prefect(
         with pytest.raises(OutOfScope, match="holds a password") as refused:
             campaign_flow("T23", dt.date(2023, 5, 22), "tester", secret_url)
         assert SECRET not in str(refused.value)
+        # Or a Prefect Secret block, the environment naming no database.
+        monkeypatch.delenv("CAMPAIGN_DATABASE_URL")
+        get_settings.cache_clear()
+        Secret(value=secret_url).save(get_settings().database_secret_block, overwrite=True)
+        _secret_url.cache_clear()
+        third = campaign_flow("T23", dt.date(2023, 5, 22), "tester", database_name(secret_url))
+        assert third.as_of == dt.date(2023, 5, 22)
     finally:
+        Secret.delete(get_settings().database_secret_block)
+        _secret_url.cache_clear()
         get_settings.cache_clear()
         engine.dispose()
