@@ -97,6 +97,8 @@ def facts_until(day: str, held_back: str) -> Path:
     """The facts a committee office would have received by `day` (one branch reports late)."""
     import csv
 
+    from flows.exports import csv_dicts
+
     source = OUT / "data" / "facts.csv"
     path = OUT / "data" / f"facts-{day}.csv"
     with source.open(encoding="utf-8", newline="") as handle:
@@ -104,9 +106,7 @@ def facts_until(day: str, held_back: str) -> Path:
     late = day < HELD_BACK_UNTIL
     kept = [r for r in rows if r["date"] <= day and not (late and r["unit"] == held_back)]
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(kept)
+        csv_dicts(handle, list(rows[0]), kept)
     return path
 
 

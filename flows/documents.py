@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from flows.exports import inside
 from flows.notices import STEP_TITLES
 from flows.status import campaign_status
 from models.casework import Commendation
@@ -16,6 +17,7 @@ from models.members import Member
 from models.plans import Campaign, PlanFile, get_campaign
 from models.units import Unit
 from models.views import CampaignStatus, Targets, UnitStatus
+from templates.filters import markdown_text
 from templates.render import render_html, render_markdown
 
 
@@ -49,11 +51,11 @@ def write_documents(
     written: list[Path] = []
     by_unit: dict[str, list[tuple[str, Path]]] = defaultdict(list)
     for key, title, issued_on, markdown, context, unit in session.execute(query):
-        folder = out / (unit or campaign.code)
+        folder = inside(out, unit or campaign.code)
         folder.mkdir(parents=True, exist_ok=True)
         # notice:UNIT:STEP:LEVEL:DATE → 2023-05-20-overdue-0.md (unique per unit and day)
         step = key.split(":", 2)[-1].rsplit(":", 1)[0].replace(":", "-")
-        path = folder / f"{issued_on:%Y-%m-%d}-{step}.md"
+        path = inside(folder, f"{issued_on:%Y-%m-%d}-{step}.md")
         path.write_text(markdown, encoding="utf-8")
         html = path.with_suffix(".html")
         html.write_text(_notice_html(title, context), encoding="utf-8")
@@ -135,7 +137,7 @@ def _reports(
             if o.state in ("overdue", "escalated")
         ]
         path = _write(
-            out / unit.code / "bao-cao-ket-qua.html",
+            inside(out, unit.code, "bao-cao-ket-qua.html"),
             "report.html.j2",
             {
                 **common,
@@ -153,7 +155,7 @@ def _reports(
         by_unit[unit.code].append(("Báo cáo kết quả", path))
         written.append(path)
     synthesis = _write(
-        out / owner.code / "bao-cao-tong-hop.html",
+        inside(out, owner.code, "bao-cao-tong-hop.html"),
         "report.html.j2",
         {
             **common,
@@ -170,7 +172,7 @@ def _reports(
     )
     by_unit[owner.code].append(("Báo cáo tổng hợp", synthesis))
     praise = _write(
-        out / owner.code / "danh-sach-bieu-duong.html",
+        inside(out, owner.code, "danh-sach-bieu-duong.html"),
         "commendations.html.j2",
         {
             **common,
@@ -199,7 +201,7 @@ def _plan_for(
     rule = plan.sessions
     cadence = "mỗi quý" if rule.cadence.value == "quarter" else "trong thời gian của đợt"
     path = _write(
-        out / unit.code / "ke-hoach-thuc-hien.html",
+        inside(out, unit.code, "ke-hoach-thuc-hien.html"),
         "plan.html.j2",
         {
             **common,
@@ -284,7 +286,7 @@ _SECTIONS = {
 def _form(out: Path, theme: str, place: str, issued_on: str, issuer: str, leader: bool) -> Path:
     name = "tu-soi-roi-lanh-dao.html" if leader else "tu-soi-roi-dang-vien.html"
     return _write(
-        out / "bieu-mau" / name,
+        inside(out, "bieu-mau", name),
         "self_assessment.html.j2",
         {
             "title": f"Bản tự soi rọi — {_VARIANT[leader]}",
@@ -302,12 +304,15 @@ def _form(out: Path, theme: str, place: str, issued_on: str, issuer: str, leader
 
 
 def _index(out: Path, code: str, title: str, by_unit: dict[str, list[tuple[str, Path]]]) -> Path:
-    lines = [f"# {code} — {title}", ""]
+    lines = [f"# {markdown_text(code)} — {markdown_text(title)}", ""]
     for unit, entries in sorted(by_unit.items()):
-        lines += [f"## {unit}", ""]
-        lines += [f"- [{label}]({path.relative_to(out).as_posix()})" for label, path in entries]
+        lines += [f"## {markdown_text(unit)}", ""]
+        lines += [
+            f"- [{markdown_text(label)}]({path.relative_to(out).as_posix()})"
+            for label, path in entries
+        ]
         lines.append("")
     out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.md"
+    index = inside(out, "index.md")
     index.write_text("\n".join(lines), encoding="utf-8")
     return index

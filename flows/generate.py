@@ -2,7 +2,6 @@
 organisations and branches, a roster with Vietnamese names, a plan, and facts with realistic
 behaviour (most units on time, some late, a few never). Deterministic for a seed."""
 
-import csv
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Literal
 import yaml
 from sqlalchemy import Engine
 
+from flows.exports import csv_rows, inside
 from models.db import transaction
 from models.members import import_members
 from models.plans import register_plan
@@ -328,9 +328,7 @@ def _plan(root: str, code: str, shape: str) -> dict[str, object]:
 
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        csv_rows(handle, header, rows, lineterminator="\n")
     return path
 
 
@@ -353,7 +351,7 @@ def generate(
     _unit_facts(world, root)
     _member_facts(world)
     world.facts.sort(key=lambda f: (f[0], f[2], f[3]))
-    plan = out / "plan.yaml"
+    plan = inside(out, "plan.yaml")
     plan.write_text(
         yaml.safe_dump(_plan(root, plan_code, shape), allow_unicode=True, sort_keys=False),
         encoding="utf-8",
@@ -361,14 +359,16 @@ def generate(
     kinds = [u[2] for u in world.units]
     statuses = [m[5] for m in world.members]
     return GeneratedFiles(
-        units=_write(out / "units.csv", ["code", "name", "kind", "parent"], world.units),
+        units=_write(inside(out, "units.csv"), ["code", "name", "kind", "parent"], world.units),
         members=_write(
-            out / "members.csv",
+            inside(out, "members.csv"),
             ["code", "full_name", "unit", "leader", "position", "status"],
             world.members,
         ),
         plan=plan,
-        facts=_write(out / "facts.csv", ["date", "kind", "unit", "member", "note"], world.facts),
+        facts=_write(
+            inside(out, "facts.csv"), ["date", "kind", "unit", "member", "note"], world.facts
+        ),
         counts={
             "units": len(world.units),
             "districts": kinds.count("district"),

@@ -4,7 +4,6 @@ The CLI's console, which these functions are given, reads no markup (`Console(ma
 unit and member names, notes and file names are shown as they are, never read as Rich's
 `[style]` tags; styles come from `Text`."""
 
-import csv
 import json
 import sys
 from collections.abc import Iterable
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from flows.exports import csv_dicts
 from models.views import (
     AuditView,
     CampaignStatus,
@@ -173,7 +173,7 @@ AUDIT_FIELDS = [
 
 
 def write_audit(out: Console, events: Iterable[AuditView], fmt: str) -> None:
-    """Write the audit trail as a table, a JSON list or CSV."""
+    """Write the audit trail as a table, a JSON list or CSV (its cells never formulas)."""
     if fmt == "json":
         sys.stdout.write("[")
         for index, event in enumerate(events):
@@ -182,10 +182,8 @@ def write_audit(out: Console, events: Iterable[AuditView], fmt: str) -> None:
             )
         sys.stdout.write("\n]\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=[*AUDIT_FIELDS, "unit", "member"])
-        writer.writeheader()
-        for event in events:
-            writer.writerow(_audit_dict(event))
+        fields = [*AUDIT_FIELDS, "unit", "member"]
+        csv_dicts(sys.stdout, fields, (_audit_dict(event) for event in events))
     else:
         table = Table(
             "seq",

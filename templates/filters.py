@@ -1,6 +1,8 @@
-"""Jinja filters that write dates and numbers the Vietnamese way."""
+"""Jinja filters that write dates and numbers the Vietnamese way, and user-typed text into
+Markdown as text."""
 
 import datetime as dt
+import re
 from functools import lru_cache
 
 
@@ -26,4 +28,40 @@ def vn_number(value: float | int, digits: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-FILTERS = {"vn_date": vn_date, "vn_date_line": vn_date_line, "vn_number": vn_number}
+# Markdown reads these anywhere in a line (emphasis, code, links, tables, strikethrough, raw
+# HTML and its entities); a backslash escapes any ASCII punctuation, HTML's three go as entities.
+_INLINE = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "\\": "\\\\",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "|": "\\|",
+        "~": "\\~",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+# … and these at the start of a line: a heading, a list item, a quote (already an entity), a
+# setext underline, an ordered list ('1. ', '2) ').
+_LINE_START = re.compile(r"^(?:([#+=-])|(\d+)([.)]))")
+
+
+def markdown_text(value: object) -> str:
+    """`value` as text in Markdown: no raw HTML, no link, emphasis, table cell or heading that
+    a name or note could open; it reads the same once rendered."""
+    text = str(value).translate(_INLINE)
+    return _LINE_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text, count=1)
+
+
+FILTERS = {
+    "vn_date": vn_date,
+    "vn_date_line": vn_date_line,
+    "vn_number": vn_number,
+    "md": markdown_text,
+}
