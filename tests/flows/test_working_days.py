@@ -5,6 +5,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from flows.campaign import reconcile
@@ -72,6 +73,7 @@ def _notices(engine: Engine, code: str) -> dict[tuple[str, str], dt.date]:
     return found
 
 
+@pytest.mark.slow  # some 120 runs of two campaigns
 def test_a_working_days_plan_issues_no_notice_on_a_day_off(town: Engine, tmp_path: Path) -> None:
     _register(town, tmp_path, "W23", days="working")
     _register(town, tmp_path, "C23")
