@@ -14,8 +14,10 @@ ACTOR_LENGTH: int = AuditEvent.__table__.c.actor.type.length  # type: ignore[att
 _UNPRINTABLE = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"))
 
 
-def check_actor(name: str) -> str:
-    """`name` as an operator may record it (stripped); ValueError says why it may not."""
+def check_actor(name: str, *, scheduled: bool = False) -> str:
+    """`name` as an operator may record it (stripped); ValueError says why it may not.
+
+    `scheduled`: the caller is the scheduled flow, which alone may record `system`."""
     name = name.strip()
     if not name:
         raise ValueError("is empty")
@@ -23,6 +25,6 @@ def check_actor(name: str) -> str:
         raise ValueError(f"is {len(name):,} characters long, at most {ACTOR_LENGTH}")
     if bad := next((c for c in name if unicodedata.category(c) in _UNPRINTABLE), None):
         raise ValueError(f"holds the control character U+{ord(bad):04X}")
-    if unicodedata.normalize("NFKC", name).casefold() == SYSTEM_ACTOR:
+    if not scheduled and unicodedata.normalize("NFKC", name).casefold() == SYSTEM_ACTOR:
         raise ValueError(f"'{SYSTEM_ACTOR}' is reserved for the scheduled runs")
     return name
