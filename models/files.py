@@ -98,6 +98,19 @@ def _check_size(path: Path) -> None:
         )
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         _check_xlsx(path)
+        return
+    with path.open("rb") as handle:
+        start = handle.read(8)
+    for magic, what in _NOT_CSV.items():
+        if start.startswith(magic):
+            raise InputError([Problem(path.name, None, None, f"is not a CSV file: {what}")])
+
+
+# What a file named .csv may really be, by its first bytes.
+_NOT_CSV = {
+    b"PK\x03\x04": "it is a zip archive, an XLSX workbook perhaps (name it .xlsx)",
+    b"\xd0\xcf\x11\xe0": "it is an old Excel workbook (.xls): save it as XLSX or CSV UTF-8",
+}
 
 
 def _check_xlsx(path: Path) -> None:

@@ -115,3 +115,19 @@ def test_a_million_problems_list_the_first_hundred_and_count_the_rest() -> None:
     lines = InputError(problems).lines()
     assert len(lines) == 101 and lines[0] == "m.csv, row 2, column code: is empty"
     assert lines[-1] == "… and 249,900 more errors"
+
+
+def test_a_workbook_named_csv_is_refused_by_name(tmp_path: Path) -> None:
+    workbook = write_xlsx(tmp_path / "u.xlsx", UNIT_HEADER, TOWN_UNITS)
+    renamed = tmp_path / "units.csv"
+    renamed.write_bytes(workbook.read_bytes())
+    assert _refused(renamed) == [
+        "units.csv: is not a CSV file: it is a zip archive, an XLSX workbook perhaps "
+        "(name it .xlsx)"
+    ]
+    old = tmp_path / "old.csv"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+    assert _refused(old) == [
+        "old.csv: is not a CSV file: it is an old Excel workbook (.xls): save it as XLSX or "
+        "CSV UTF-8"
+    ]
