@@ -416,3 +416,35 @@ def test_a_password_never_reaches_prefect(
         _secret_url.cache_clear()
         get_settings.cache_clear()
         engine.dispose()
+
+
+@pytest.mark.parametrize("per", ["notice", "step"])
+def test_an_announcement_sent_again_is_the_same_event(per: str) -> None:
+    """The events of the same pending notices carry the same ids however often they are built
+    (Prefect keeps one event per id); other notices, other ids."""
+    from flows.campaign import announcements
+    from models.views import NoticeView
+
+    def notices(*units: str) -> list[NoticeView]:
+        return [
+            NoticeView(
+                unit=u,
+                unit_name=f"Chi bộ {u}",
+                step="overdue",
+                level=0,
+                obligations=["self_assess"],
+                members=1,
+                document=f"notice:{u}:overdue:0:2023-05-20",
+            )
+            for u in units
+        ]
+
+    ids = {n.document: uuid.uuid4() for n in notices("B1", "B2", "B3")}
+    day = dt.date(2023, 5, 20)
+    first = announcements("T23", day, notices("B1", "B2"), per, ids)  # type: ignore[arg-type]
+    again = announcements("T23", day, notices("B1", "B2"), per, ids)  # type: ignore[arg-type]
+    other = announcements("T23", day, notices("B1", "B3"), per, ids)  # type: ignore[arg-type]
+    assert [e["id"] for e in first] == [e["id"] for e in again]
+    assert {e["id"] for e in first} != {e["id"] for e in other}
+    if per == "notice":
+        assert [e["id"] for e in first] == [ids[n.document] for n in notices("B1", "B2")]
