@@ -6,18 +6,22 @@ under a read transaction (in WAL mode, writers are not held up) and writes the d
 one transaction. A restore copies the backup into a private file beside the live database,
 checks that copy, then copies it into the live database: the checked bytes are the restored
 bytes, connections open on the live database see the old database or the new one, never a
-mixture, and SQLite itself looks after the WAL files. PostgreSQL's backups are pg_dump's."""
+mixture, and SQLite itself looks after the WAL files; meanwhile it holds the run lock of every
+campaign, so no run is halfway through when its database is replaced. PostgreSQL's backups
+are pg_dump's."""
 
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from flows.lock import campaign_lock
+from models.calendar import today
 from models.db import alembic_config, current_revision, make_engine, migrate, transaction
 from models.errors import AuditBroken, CampaignError
 from states.audit import verify_chain
@@ -76,10 +80,32 @@ def restore_database(url: str, backup: Path) -> BackupView:
             _copy(source, copy, name=backup)
         events = _verified(temp, backup)
         checked, live_db = sqlite3.connect(temp), sqlite3.connect(live, timeout=60)
-        with closing(checked), closing(live_db):
+        with closing(checked), closing(live_db), _no_run(live, _codes(checked) | _codes(live_db)):
             _copy(checked, live_db)
             seq, hash_ = _head(live_db, live)
     return BackupView(file=str(live), bytes=live.stat().st_size, events=events, seq=seq, hash=hash_)
+
+
+@contextmanager
+def _no_run(live: Path, codes: set[str]) -> Iterator[None]:
+    """Hold the run lock of every campaign of both databases: no run is halfway through
+    while its database is replaced (a run in progress is waited for, then refused)."""
+    engine = make_engine(f"sqlite:///{live}")
+    try:
+        with ExitStack() as locks:
+            for code in sorted(codes):
+                locks.enter_context(campaign_lock(engine, code, today()))
+            yield
+    finally:
+        engine.dispose()
+
+
+def _codes(connection: sqlite3.Connection) -> set[str]:
+    """The campaigns of a database (none in a new file)."""
+    try:
+        return {code for (code,) in connection.execute("SELECT code FROM campaign")}
+    except sqlite3.OperationalError:  # no campaign table: an empty live database
+        return set()
 
 
 def sqlite_file(url: str, doing: str) -> Path:

@@ -175,3 +175,25 @@ def test_a_backup_is_consistent_while_a_run_writes(
         assert _state(ran)[0][0] == committed[0] + 1
     finally:
         writer.dispose()
+
+
+def test_a_restore_waits_for_no_run_and_is_refused_while_one_goes_on(
+    sqlite: None, ran: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replacing the database under a run halfway through would leave it working on another
+    database: the restore holds every campaign's run lock, and refuses when a run keeps it."""
+    import datetime as dt
+
+    from flows.lock import campaign_lock
+
+    url, backup = _url(ran), tmp_path / "b.db"
+    assert run_cli("db", "backup", backup, database_url=url).returncode == 0
+    _run(ran, "2023-05-27")
+    live = _state(ran)
+    monkeypatch.setenv("CAMPAIGN_RUN_LOCK_WAIT_SECONDS", "1")
+    with campaign_lock(ran, "T23", dt.date(2023, 5, 28)):
+        refused = run_cli("db", "restore", backup, database_url=url)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: campaign T23 is being run by another process")
+    assert _state(ran) == live
+    assert run_cli("db", "restore", backup, database_url=url).returncode == 0
