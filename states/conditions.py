@@ -62,26 +62,56 @@ def calendar_cutoffs(as_of: dt.date, remind_days_before: int, step_days: int) ->
     )
 
 
+@dataclass(frozen=True)
+class StepDates:
+    """The dates an obligation due on a day reaches each step of the ladder, if nothing is done:
+    the reminder, overdue, then each escalation level (1, 2)."""
+
+    reminded: dt.date
+    overdue: dt.date
+    escalated: tuple[dt.date, ...]
+
+
+def step_dates(
+    due: dt.date, remind_days_before: int, step_days: int, calendar: WorkingDays | None = None
+) -> StepDates:
+    """When the ladder's rules first hold for `due`. In calendar days: `remind_days_before` days
+    before it, the day after it, level L `step_days * L` days after it. On `calendar`'s working
+    days: the working day `remind_days_before` working days before it (on or before), the first
+    working day after it, level L `step_days * L` working days after the overdue day."""
+    if calendar is None:
+        return StepDates(
+            reminded=due - _days(remind_days_before),
+            overdue=due + _days(1),
+            escalated=tuple(due + _days(step_days * level) for level in range(1, TOP_LEVEL + 1)),
+        )
+    overdue = calendar.add_working_days(due, 1)
+    return StepDates(
+        reminded=calendar.previous_working_day(calendar.add_working_days(due, -remind_days_before)),
+        overdue=overdue,
+        escalated=tuple(
+            calendar.add_working_days(overdue, step_days * level)
+            for level in range(1, TOP_LEVEL + 1)
+        ),
+    )
+
+
 def working_cutoffs(
     calendar: WorkingDays, as_of: dt.date, remind_days_before: int, step_days: int
 ) -> Cutoffs:
-    """The ladder in working days: reminded on the working day `remind_days_before` working days
-    before the due date (on or before), overdue on the first working day after it, level L
-    `step_days * L` working days after the overdue day."""
+    """The ladder on `calendar`'s working days (see `step_dates`): for each step, the latest due
+    date that has reached it at `as_of`."""
 
-    def reminded(due: dt.date) -> dt.date:
-        return calendar.previous_working_day(calendar.add_working_days(due, -remind_days_before))
-
-    def overdue(due: dt.date) -> dt.date:
-        return calendar.add_working_days(due, 1)
+    def steps(due: dt.date) -> StepDates:
+        return step_dates(due, remind_days_before, step_days, calendar)
 
     def escalated(level: int) -> Callable[[dt.date], dt.date]:
-        return lambda due: calendar.add_working_days(overdue(due), step_days * level)
+        return lambda due: steps(due).escalated[level]
 
     return Cutoffs(
-        remind_due_by=last_due(reminded, as_of),
-        past_due_before=last_due(overdue, as_of) + _days(1),
-        escalate_due_by=tuple(last_due(escalated(level + 1), as_of) for level in range(TOP_LEVEL)),
+        remind_due_by=last_due(lambda due: steps(due).reminded, as_of),
+        past_due_before=last_due(lambda due: steps(due).overdue, as_of) + _days(1),
+        escalate_due_by=tuple(last_due(escalated(level), as_of) for level in range(TOP_LEVEL)),
     )
 
 

@@ -15,7 +15,7 @@ from models.calendar import (
 )
 from models.errors import InputError
 from models.plans import DayCount, DueDates, read_plan
-from states.conditions import calendar_cutoffs, last_due, working_cutoffs
+from states.conditions import calendar_cutoffs, last_due, step_dates, working_cutoffs
 
 PLANS = Path(__file__).parents[2] / "plans"
 
@@ -211,7 +211,10 @@ def test_the_working_cutoffs_are_the_latest_due_dates_that_reached_each_step(
     def steps(due: dt.date) -> list[dt.date]:
         overdue = vn.add_working_days(due, 1)
         reminded = vn.previous_working_day(vn.add_working_days(due, -remind))
-        return [reminded, overdue, *(vn.add_working_days(overdue, step * n) for n in (1, 2))]
+        ladder = [reminded, overdue, *(vn.add_working_days(overdue, step * n) for n in (1, 2))]
+        found = step_dates(due, remind, step, vn)
+        assert ladder == [found.reminded, found.overdue, *found.escalated]
+        return ladder
 
     for offset in range(-130, 60):
         due = today + dt.timedelta(days=offset)
@@ -235,3 +238,19 @@ def test_last_due_searches_both_ways() -> None:
     today = d("01/01/2024")
     assert last_due(lambda due: due + dt.timedelta(days=100), today) == d("23/09/2023")
     assert last_due(lambda due: due - dt.timedelta(days=45), today) == d("15/02/2024")
+
+
+@pytest.mark.parametrize(("remind", "step"), [(0, 1), (7, 7), (90, 90)])
+def test_the_calendar_cutoffs_are_those_of_the_calendar_step_dates(remind: int, step: int) -> None:
+    """The rules' calendar arithmetic and the dates a forecast would give agree, due by due."""
+    today = d("20/05/2023")
+    cut = calendar_cutoffs(today, remind, step)
+    for offset in range(-200, 120):
+        due = today + dt.timedelta(days=offset)
+        steps = step_dates(due, remind, step)
+        assert [on <= today for on in (steps.reminded, steps.overdue, *steps.escalated)] == [
+            due <= cut.remind_due_by,
+            due < cut.past_due_before,
+            due <= cut.escalate_due_by[0],
+            due <= cut.escalate_due_by[1],
+        ], due
