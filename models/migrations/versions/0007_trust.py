@@ -8,7 +8,7 @@ Create Date: 2026-12-03
 
 from collections.abc import Sequence
 
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
