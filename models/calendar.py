@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -151,7 +150,7 @@ class WorkingCalendar:
     def _year(self, year: int) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
         """The year's days off besides weekends, and its weekend days worked."""
         if year not in self._years:
-            known = holidays.country_holidays("VN", years=year, language="vi")
+            known = _holidays(year)
             worked = {d for d in known.weekend_workdays | self._worked if d.year == year}
             off = {d for d in known if d not in worked}
             off |= {d for d in self._extra if d.year == year}
@@ -190,7 +189,7 @@ class WorkingCalendar:
     def days_off(self, year: int) -> list[DayOff]:
         """Every day off of `year` besides ordinary weekends, in date order."""
         off = self._year(year)[0]
-        known = holidays.country_holidays("VN", years=year, language="vi")
+        known = _holidays(year)
         days = [
             self._extra.get(d) or DayOff(date=d, name=known[d], source=DaySource.holiday)
             for d in off
@@ -200,6 +199,14 @@ class WorkingCalendar:
     def worked_days(self, year: int) -> list[dt.date]:
         """The weekend days of `year` worked by a swap."""
         return sorted(self._year(year)[1])
+
+
+def _holidays(year: int) -> Any:
+    """The `holidays` package's Vietnam for `year`, named in Vietnamese (imported when first
+    needed: it costs every command a tenth of a second otherwise)."""
+    import holidays
+
+    return holidays.country_holidays("VN", years=year, language="vi")
 
 
 def _swap_day(swap: Swap) -> DayOff:
