@@ -22,7 +22,7 @@ from sqlalchemy import JSON, Date, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
-from models.calendar import WorkingCalendar, load_calendar, today
+from models.calendar import WorkingCalendar, load_calendar, read_calendar, today
 from models.errors import InputError, NotFound, Problem
 from models.settings import get_settings
 from models.units import Unit, UnitKind
@@ -114,6 +114,10 @@ class Escalation(BaseModel):
         path = Path(folder) / value
         if not path.is_file():
             raise ValueError(f"no calendar file {value} beside the plan")
+        try:
+            read_calendar(path)  # refused now rather than at the campaign's first run
+        except InputError as exc:
+            raise ValueError("; ".join(exc.lines()[:3])) from exc
         return str(path.resolve())
 
     @model_serializer(mode="wrap")

@@ -184,6 +184,14 @@ def test_a_plan_says_how_its_deadlines_count(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(InputError, match=r"key escalation\.calendar: no calendar file"):
         read_plan(path)
+    (tmp_path / "broken.yaml").write_text("swaps: [{day_off: 2024-05-04}]\n", encoding="utf-8")
+    data["escalation"] = {"calendar": "broken.yaml"}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        read_plan(path)
+    assert caught.value.lines() == [
+        "plan.yaml, key escalation.calendar: broken.yaml, key swaps[0].worked: Field required"
+    ]
 
 
 def test_a_plan_in_calendar_days_keeps_its_stored_form(tmp_path: Path) -> None:
