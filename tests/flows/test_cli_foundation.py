@@ -47,7 +47,7 @@ def test_an_unreachable_database_is_a_clear_refusal(tmp_path: Path) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     result = run_cli("db", "init", database_url=url)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: database: ")
+    assert result.stderr.startswith(f"error: --database-url {url}: OperationalError: ")
     assert "Traceback" not in result.stderr
 
 
