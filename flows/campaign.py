@@ -517,7 +517,11 @@ def finish_unfinished(code: str, day: dt.date, url: str | None) -> None:
             "%s: finishing run %d as of %s, left unfinished", code, run.id, run.as_of
         )
         _mark_crashed(run)
-        reconcile(code, run.as_of, run.actor, url, resume=run.id)
+        token = STEPS.set(None)  # the observer follows this run's own tasks, counted once
+        try:
+            reconcile(code, run.as_of, run.actor, url, resume=run.id)
+        finally:
+            STEPS.reset(token)
 
 
 def _mark_crashed(run: UnfinishedRun) -> None:

@@ -26,7 +26,7 @@ from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from flows.campaign import _secret_url, campaign_flow, database_name
+from flows.campaign import _secret_url, campaign_flow, database_name, run_campaign
 from flows.lock import campaign_lock
 from flows.runs import list_runs
 from models.db import make_engine, migrate, transaction
@@ -303,7 +303,16 @@ def test_notices_of_a_run_killed_before_issuing_them_come_with_the_next_run(
     assert (killed["as_of"], killed["unfinished"]) == ("2023-05-20", True)
     assert _flow_run_state(killed["flow_run_id"]) == "RUNNING"
 
-    result = _run(town, then)
+    seen: list[str] = []  # what `campaign run`'s progress bar is told: its own run's tasks
+    result = run_campaign(
+        "T23",
+        dt.date.fromisoformat(then),
+        actor="tester",
+        database_url=_url(town),
+        steps=lambda task, total: seen.append(task),
+    )
+    assert len(seen) == 10 and seen[0] == "start-run"
+    assert result.flow_run
     end, notices = reference("2023-02-01", "2023-05-20", then)
     assert (_end_state(town), _notices(town)) == (end, notices)
     assert notices["2023-05-20"], "the killed date has notices to issue"
