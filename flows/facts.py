@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.bulk import in_lists, insert_behind, without_gc_pauses
-from models.errors import InputError, Problem
+from models.errors import InputError, Problem, Problems
 from models.facts import (
     FACT_COLUMNS,
     MEMBER_KINDS,
@@ -86,7 +86,7 @@ class _Context:
     units: dict[str, _UnitInfo]
     members: dict[str, tuple[int, int, str]]  # code -> (id, unit_id, status)
     today: dt.date
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=Problems)
     reportable: dict[tuple[int, FactKind], bool] = field(default_factory=dict)
 
     def bad(self, row: int, key: str, message: str) -> None:

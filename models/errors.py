@@ -10,7 +10,9 @@ CampaignError
  └── NotFound            (also a LookupError) an unknown campaign, unit or member
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Self
 
 
 class CampaignError(Exception):
@@ -39,6 +41,34 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+class Problems(list[Problem]):
+    """The problems of a file as they are found: the first KEPT kept, the others only counted
+    (a million bad rows are not a million objects). Its len() counts them all."""
+
+    KEPT = 1_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.more = 0
+
+    def append(self, problem: Problem) -> None:
+        if super().__len__() < self.KEPT:
+            super().append(problem)
+        else:
+            self.more += 1
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        for problem in problems:
+            self.append(problem)
+
+    def __iadd__(self, problems: Iterable[Problem]) -> Self:  # type: ignore[override,misc]
+        self.extend(problems)
+        return self
+
+    def __len__(self) -> int:
+        return super().__len__() + self.more
+
+
 class InputError(CampaignError):
     """An input file refused whole, with every problem found in it (the first SHOWN listed)."""
 
@@ -46,11 +76,12 @@ class InputError(CampaignError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems, key=lambda p: (p.row or 0, p.column or ""))
+        self.total = len(problems)  # with those a Problems only counted
         super().__init__("; ".join(str(p) for p in self.problems[:3]))
 
     def lines(self) -> list[str]:
         shown = [str(p) for p in self.problems[: self.SHOWN]]
-        if (more := len(self.problems) - self.SHOWN) > 0:
+        if (more := self.total - len(shown)) > 0:
             shown.append(f"… and {more:,} more errors")
         return shown
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.bulk import in_lists, insert_behind, without_gc_pauses
-from models.errors import InputError, Problem
+from models.errors import InputError, Problem, Problems
 from models.files import Column, Sheet, read_sheet
 from models.units import ImportSummary, Unit, bump_roster_revision
 from models.validation import Code, CodeRef, Name, OptionalText, problems_of
@@ -169,7 +169,7 @@ def import_members(
             select(Member.id, Member.code, *(getattr(Member, f) for f in _FIELDS))
         )
     }
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     changed: list[dict[str, Any]] = []
     joined: list[tuple[str, int, bool, str]] = []  # new members' code, unit_id, leader, status
     valid = 0

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.calendar import today
-from models.errors import InputError, Problem
+from models.errors import InputError, Problem, Problems
 from models.files import Column, Sheet, read_sheet
 from models.validation import Code, CodeRef, Name, Required, problems_of
 from states.actors import SYSTEM_ACTOR
@@ -139,7 +139,7 @@ class _Node:
 
 def _parse(sheet: Sheet) -> tuple[list[tuple[int, UnitRow]], list[Problem]]:
     parsed: list[tuple[int, UnitRow]] = []
-    problems: list[Problem] = []
+    problems: list[Problem] = Problems()
     seen: dict[str, int] = {}
     for row in sheet.rows:
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import InputError, Problem
+from models.errors import InputError, Problem, Problems
 from models.files import read_sheet
 from models.settings import get_settings
 from models.units import UNIT_COLUMNS
@@ -110,11 +110,17 @@ def test_a_real_workbook_passes_the_checks(tmp_path: Path) -> None:
     assert [r.cells["code"] for r in sheet.rows] == [r[0] for r in TOWN_UNITS]
 
 
-def test_a_million_problems_list_the_first_hundred_and_count_the_rest() -> None:
-    problems = [Problem("m.csv", row, "code", "is empty") for row in range(2, 250_002)]
-    lines = InputError(problems).lines()
+def test_a_refusal_lists_the_first_hundred_problems_and_counts_the_rest() -> None:
+    listed = [Problem("m.csv", row, "code", "is empty") for row in range(2, 250_002)]
+    lines = InputError(listed).lines()
     assert len(lines) == 101 and lines[0] == "m.csv, row 2, column code: is empty"
     assert lines[-1] == "… and 249,900 more errors"
+    counted = Problems()
+    counted += reversed(listed)
+    counted.append(Problem("m.csv", 1, None, "first"))
+    assert len(counted) == 250_001 and list.__len__(counted) == Problems.KEPT
+    lines = InputError(counted).lines()
+    assert len(lines) == 101 and lines[-1] == "… and 249,901 more errors"
 
 
 def test_a_workbook_named_csv_is_refused_by_name(tmp_path: Path) -> None:

@@ -204,3 +204,14 @@ def test_codes_names_and_posts_longer_than_their_columns_are_refused_on_every_ba
         "m.csv, row 10, column code: may hold only ASCII letters, digits, '-', '_' and '.', "
         "and begins with a letter or digit (got '../DV')",
     ]
+
+
+def test_a_million_bad_rows_are_counted_not_kept(town: Engine, tmp_path: Path) -> None:
+    """Every row bad: the refusal lists a hundred and counts the rest (a 1,000,000-row file
+    took 196 s and 812 MB to print 999,999 lines)."""
+    rows = [[f"DV{i}", "Võ Thị Mai", "B2", "maybe", "", "active"] for i in range(30_000)]
+    lines = _refused(town, write_csv(tmp_path / "m.csv", MEMBER_HEADER, rows))
+    assert len(lines) == 101 and lines[-1] == "… and 29,900 more errors"
+    assert lines[0] == (
+        "m.csv, row 2, column leader: must be yes/no, có/không, 1/0 or true/false (got 'maybe')"
+    )
