@@ -121,9 +121,18 @@ def _check_xlsx(path: Path) -> None:
         )
     with zipfile.ZipFile(path) as archive:
         parts = archive.infolist()
+    if "xl/workbook.xml" not in {part.filename for part in parts}:
+        message = "is not an XLSX file (a zip archive holding no workbook)"
+        raise InputError([Problem(path.name, None, None, message)])
     total = sum(part.file_size for part in parts)
     if total > settings.max_xlsx_unzipped_bytes:
         message = _too_large("unzipped, the workbook is", total, settings.max_xlsx_unzipped_bytes)
+        raise InputError([Problem(path.name, None, None, message)])
+    # openpyxl reads a workbook's shared strings whole, even in read-only mode.
+    strings = sum(p.file_size for p in parts if p.filename == "xl/sharedStrings.xml")
+    if strings > settings.max_xlsx_strings_bytes:
+        what = "unzipped, its shared strings (xl/sharedStrings.xml) are"
+        message = _too_large(what, strings, settings.max_xlsx_strings_bytes)
         raise InputError([Problem(path.name, None, None, message)])
     for part in parts:
         ratio = part.file_size / max(part.compress_size, 1)

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     max_xlsx_unzipped_bytes: int = Field(
         default=3 << 30, description="Largest an XLSX's parts may be together once unzipped."
     )
+    max_xlsx_strings_bytes: int = Field(
+        default=512 << 20,
+        description="Largest an XLSX's shared strings may be once unzipped (read whole into "
+        "memory; a million-member roster's are about 80 MiB).",
+    )
     max_xlsx_ratio: int = Field(
         default=100,
         description="Highest compression ratio of an XLSX part over 1 MiB (a spreadsheet's "

@@ -83,15 +83,8 @@ def test_a_file_named_xlsx_that_is_no_zip_is_refused_by_name(tmp_path: Path) -> 
 
 
 def test_a_shared_strings_bomb_is_refused_before_openpyxl_opens_it(tmp_path: Path) -> None:
-    path = write_xlsx(tmp_path / "bomb.xlsx", UNIT_HEADER, TOWN_UNITS)
-    bomb = tmp_path / "units.xlsx"
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in source.infolist():
-            out.writestr(item, source.read(item.filename))
-        # 64 MiB of one repeated string compresses ~1,000 times: a bomb's signature
-        strings = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        strings += b"<si><t>" + b"A" * (64 << 20) + b"</t></si></sst>"
-        out.writestr("xl/sharedStrings.xml", strings)
+    # 64 MiB of one repeated string compresses ~1,000 times: a bomb's signature
+    bomb = _with_shared_strings(tmp_path, b"<si><t>" + b"A" * (64 << 20) + b"</t></si>")
     (line,) = _refused(bomb)
     assert line.startswith("units.xlsx: its part xl/sharedStrings.xml unzips ") and line.endswith(
         "refused as a zip bomb"
@@ -137,3 +130,33 @@ def test_a_workbook_named_csv_is_refused_by_name(tmp_path: Path) -> None:
         "old.csv: is not a CSV file: it is an old Excel workbook (.xls): save it as XLSX or "
         "CSV UTF-8"
     ]
+
+
+def test_a_zip_holding_no_workbook_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "units.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    assert _refused(path) == ["units.xlsx: is not an XLSX file (a zip archive holding no workbook)"]
+
+
+def test_shared_strings_larger_than_the_limit_are_refused(tmp_path: Path, limits: object) -> None:
+    path = _with_shared_strings(tmp_path, b"<si><t>Chi bo</t></si>" * 100)
+    with zipfile.ZipFile(path) as archive:
+        size = archive.getinfo("xl/sharedStrings.xml").file_size
+    get_settings().max_xlsx_strings_bytes = 1_000
+    assert _refused(path) == [
+        f"units.xlsx: unzipped, its shared strings (xl/sharedStrings.xml) are {size:,} bytes, "
+        "more than the 1,000 bytes allowed"
+    ]
+
+
+def _with_shared_strings(tmp_path: Path, items: bytes) -> Path:
+    """The town's units as a workbook, with a shared-strings part holding `items`."""
+    path = write_xlsx(tmp_path / "plain.xlsx", UNIT_HEADER, TOWN_UNITS)
+    target = tmp_path / "units.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            out.writestr(item, source.read(item.filename))
+        namespace = b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+        out.writestr("xl/sharedStrings.xml", b"<sst xmlns=" + namespace + b">" + items + b"</sst>")
+    return target
