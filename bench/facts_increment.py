@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from flows.exports import csv_rows
 from flows.facts import import_facts
 from flows.generate import generate, load_organisation
 from models.db import make_engine, migrate, transaction
@@ -34,13 +35,13 @@ def _day_file(files_dir: Path, units: Path, facts: Path, branches: int, opened: 
                 assessed.append((row["unit"], row["member"]))
     members = [(u, m) for u, m in assessed if m not in screened][:opened]
     path = files_dir / "day.csv"
+    rows = [
+        ["2023-04-01", "activity_held", code, "", "Hội thảo chuyên đề"]
+        for code in branch_codes[:branches]
+    ]
+    rows += [["2023-04-02", "screening_opened", unit, member, ""] for unit, member in members]
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["date", "kind", "unit", "member", "note"])
-        for code in branch_codes[:branches]:
-            writer.writerow(["2023-04-01", "activity_held", code, "", "Hội thảo chuyên đề"])
-        for unit, member in members:
-            writer.writerow(["2023-04-02", "screening_opened", unit, member, ""])
+        csv_rows(handle, ["date", "kind", "unit", "member", "note"], rows)
     return path
 
 
