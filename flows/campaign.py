@@ -54,7 +54,8 @@ from models.facts import FactKind
 from models.plans import Campaign, get_campaign
 from models.settings import EventsPer, get_settings
 from models.units import Unit, UnitKind, roster_revision
-from models.views import CampaignStatus, NoticeView, RunResult
+from models.views import AuditHeadView, CampaignStatus, NoticeView, RunResult
+from states.audit import chain_head
 from states.conditions import ladder_context
 from states.engine import FireContext
 
@@ -496,6 +497,7 @@ def campaign_flow(
         finish_unfinished(code, day, database_url)
         result, status = reconcile(code, day, actor, database_url)
         announce(code, database_url)
+        result.audit_head = publish_head(code, day, database_url)
     _publish_progress(status)
     result.seconds = time.perf_counter() - started
     result.flow_run = str(flow_run.get_id() or "") or None
@@ -574,6 +576,20 @@ def _send_events() -> None:
         EventsWorker.instance().wait_until_empty()
 
 
+def publish_head(code: str, day: dt.date, url: str | None) -> AuditHeadView:
+    """The audit chain's head as the run ends, announced as a Prefect event
+    (`campaign.run.finished`, its resource the campaign): Prefect's own database then keeps an
+    independent record of every head, which `audit verify --expect` checks."""
+    with transaction(get_engine(real_url(url))) as session:
+        head = chain_head(session)
+    emit_event(
+        "campaign.run.finished",
+        resource={"prefect.resource.id": f"campaign.{code}", "campaign.code": code},
+        payload={"as_of": day.isoformat(), "audit_head": head.model_dump()},
+    )
+    return head
+
+
 def _artifact_key(code: str, what: str) -> str:
     """Artifact keys allow lowercase letters, digits and dashes only."""
     cleaned = "".join(c if c.isalnum() else "-" for c in code.lower())
@@ -613,6 +629,12 @@ def _publish(result: RunResult) -> None:
     lines += [
         f"| {n} | {v['done']} | {v['eligible']} | {v['percent']} |" for n, v in targets.items()
     ]
+    if head := result.audit_head:
+        lines += [
+            "",
+            f"Audit head: event {head.seq}, recorded {head.recorded_at}. A reviewer keeps "
+            f"`{head.seq}:{head.hash}` and checks it with `campaign audit verify --expect`.",
+        ]
     lines += ["", f"## New notices ({len(result.notices)})", ""]
     lines += [
         f"- {n.unit} {n.unit_name}: {n.step} level {n.level} — {', '.join(n.obligations)}"

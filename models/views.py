@@ -127,3 +127,5 @@ class RunResult(BaseModel):
     notices: list[NoticeView]
     seconds: float = 0.0
     flow_run: str | None = None
+    # The audit chain's head when the run ended: published to Prefect, for a reviewer to keep.
+    audit_head: AuditHeadView | None = None

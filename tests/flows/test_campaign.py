@@ -25,6 +25,7 @@ from models.members import Member, import_members
 from models.obligations import Obligation
 from models.plans import get_campaign, register_plan
 from models.views import NoticeView
+from states.audit import chain_head, verify_chain
 from states.conditions import FireContext
 from tests.files import MEMBER_HEADER, write_csv
 from tests.flows.conftest import MEMBERS, load_town, plan_for
@@ -167,6 +168,21 @@ def test_a_second_run_at_the_same_date_changes_nothing(town: Engine, tmp_path: P
         assert session.scalar(select(func.count()).select_from(Document)) == documents
     with pytest.raises(OutOfScope, match="would go back in time"):
         _run(town, "2023-05-19")
+
+
+def test_a_run_publishes_the_audit_head_it_ended_on(town: Engine, tmp_path: Path) -> None:
+    """Each run's head goes to Prefect (its summary artifact), where a reviewer can keep it
+    outside our database, and `audit verify` accepts it as a kept head."""
+    _facts(town, tmp_path, "on-time.csv", ON_TIME)
+    first = _run(town, "2023-05-20")
+    second = _run(town, "2023-05-27")
+    assert first.audit_head and second.audit_head
+    assert first.audit_head.seq < second.audit_head.seq
+    with transaction(town) as session:
+        assert chain_head(session) == second.audit_head
+        verify_chain(session, kept=[first.audit_head, second.audit_head])
+    kept = f"{second.audit_head.seq}:{second.audit_head.hash}"
+    assert any(kept in str(a.data) for a in _artifact("t23-summary"))
 
 
 def test_the_cli_follows_a_run_task_by_task(town: Engine) -> None:
