@@ -8,18 +8,17 @@ local days off. A calendar file is read like a plan: safely, validated whole, ev
 by its key."""
 
 import datetime as dt
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Self
 from zoneinfo import ZoneInfo
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.errors import InputError, Problem
+from models.errors import InputError
 from models.settings import get_settings
+from models.yamlfile import KeyProblem, read_yaml
 
 # The calendar shipped beside the seed plans: what a plan uses unless it names another.
 SHIPPED_CALENDAR = Path(__file__).resolve().parents[1] / "plans" / "calendar-vn.yaml"
@@ -80,43 +79,10 @@ class CalendarFile(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
-class CalendarProblem(Problem):
-    """A problem of a calendar file, at a key (`swaps[2].day_off`) rather than a column."""
-
-    def __str__(self) -> str:
-        where = f"{self.file}, key {self.column}" if self.column else self.file
-        return f"{where}: {self.message}"
-
-
-def _key(loc: tuple[int | str, ...]) -> str | None:
-    """Pydantic's location as the file reads: `swaps[2].day_off`."""
-    key = ""
-    for part in loc:
-        key += f"[{part}]" if isinstance(part, int) else f".{part}" if key else str(part)
-    return key or None
-
-
 def read_calendar(path: Path) -> CalendarFile:
-    """Read and validate a calendar file (YAML, read safely); InputError names every problem
-    by its key."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError) as exc:
-        # ValueError: a date yaml recognises but that does not exist (2023-02-30)
-        message = f"cannot read the calendar: {exc}".splitlines()[0]
-        raise InputError([CalendarProblem(path.name, None, None, message)]) from exc
-    if not isinstance(data, dict):
-        message = "a calendar is a YAML mapping of keys"
-        raise InputError([CalendarProblem(path.name, None, None, message)])
-    try:
-        return CalendarFile.model_validate(data)
-    except ValidationError as exc:
-        problems: list[Problem] = [
-            CalendarProblem(path.name, None, _key(e["loc"]), e["msg"].removeprefix("Value error, "))
-            for e in exc.errors(include_url=False)
-        ]
-        raise InputError(problems) from exc
+    """Read and validate a calendar file (YAML, read safely, at most the settings' size);
+    InputError names every problem by its key."""
+    return read_yaml(path, CalendarFile, "calendar")
 
 
 class DaySource(StrEnum):
@@ -223,7 +189,7 @@ def load_calendar(path: Path | None = None) -> WorkingCalendar:
         version = path.stat().st_mtime_ns
     except OSError as exc:
         message = f"cannot read the calendar: {exc.strerror}"
-        raise InputError([CalendarProblem(path.name, None, None, message)]) from exc
+        raise InputError([KeyProblem(path.name, None, None, message)]) from exc
     return _cached_calendar(path, version)
 
 

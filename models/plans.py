@@ -1,18 +1,15 @@
 """Campaign plans: the plan file's schema, the `campaign` table and plan registration."""
 
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_serializer,
@@ -23,9 +20,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base
 from models.calendar import WorkingCalendar, load_calendar, read_calendar, today
-from models.errors import InputError, NotFound, Problem
-from models.settings import get_settings
+from models.errors import InputError, NotFound
 from models.units import Unit, UnitKind
+from models.yamlfile import KeyProblem, read_yaml
 from states.actors import SYSTEM_ACTOR
 from states.roster import (
     ABSENT,
@@ -216,57 +213,10 @@ class Campaign(Base):
         return PlanFile.model_validate(self.plan)
 
 
-class _PlanLoader(yaml.SafeLoader):
-    """yaml's safe loader, leaving dates as text: pydantic reads them, so a day that does not
-    exist (2023-02-30) is refused at its key, not raised by yaml as a bare ValueError."""
-
-
-_PlanLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-@dataclass(frozen=True)
-class KeyProblem(Problem):
-    """A problem of a YAML file, at a key (dotted: `period.start`) rather than a column."""
-
-    def __str__(self) -> str:
-        where = f"{self.file}, key {self.column}" if self.column else self.file
-        return f"{where}: {self.message}"
-
-
 def read_plan(path: Path) -> PlanFile:
     """Read and validate a plan file (YAML, read safely, at most the settings' size);
     InputError names every problem by its key."""
-    limit = get_settings().max_plan_bytes
-    try:
-        if (size := path.stat().st_size) > limit:
-            message = f"the plan is {size:,} bytes, more than the {limit:,} allowed"
-            raise InputError([KeyProblem(path.name, None, None, message)])
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_PlanLoader)  # a SafeLoader
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError, OverflowError) as exc:
-        # ValueError, OverflowError: an explicitly tagged !!timestamp that is no date
-        message = f"cannot read the plan: {exc}".splitlines()[0]
-        raise InputError([KeyProblem(path.name, None, None, message)]) from exc
-    except RecursionError as exc:  # nesting deeper than Python's stack
-        raise InputError([KeyProblem(path.name, None, None, "nested too deeply")]) from exc
-    if not isinstance(data, dict):
-        raise InputError([KeyProblem(path.name, None, None, "a plan is a YAML mapping of keys")])
-    try:
-        return PlanFile.model_validate(data, context={"plan_folder": path.parent})
-    except ValidationError as exc:
-        raise InputError(
-            [
-                KeyProblem(
-                    path.name,
-                    None,
-                    ".".join(map(str, e["loc"])) or None,
-                    e["msg"].removeprefix("Value error, "),
-                )
-                for e in exc.errors(include_url=False)
-            ]
-        ) from exc
+    return read_yaml(path, PlanFile, "plan", context={"plan_folder": path.parent})
 
 
 def register_plan(

@@ -64,7 +64,9 @@ class Settings(BaseSettings):
         description="Highest compression ratio of an XLSX part over 1 MiB (a spreadsheet's "
         "sheets compress about 12 times; a zip bomb thousands of times).",
     )
-    max_plan_bytes: int = Field(default=1 << 20, description="Largest plan (YAML) file.")
+    max_plan_bytes: int = Field(
+        default=1 << 20, description="Largest plan or calendar (YAML) file."
+    )
 
 
 @lru_cache

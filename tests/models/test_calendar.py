@@ -144,7 +144,10 @@ def test_the_shipped_calendar_reads() -> None:
         ("holidays: []\n", "calendar.yaml, key holidays: Extra inputs are not permitted"),
         ("country: TH\n", "calendar.yaml, key country: String should match pattern"),
         ("- 2023-11-20\n", "calendar.yaml: a calendar is a YAML mapping of keys"),
-        ("local: [{date: 2023-02-30, name: x}]\n", "calendar.yaml: cannot read the calendar"),
+        (
+            "local: [{date: 2023-02-30, name: x}]\n",
+            "calendar.yaml, key local[0].date: Input should be a valid date",
+        ),
     ],
 )
 def test_a_wrong_calendar_is_refused_by_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -262,3 +265,13 @@ def test_the_calendar_cutoffs_are_those_of_the_calendar_step_dates(remind: int, 
             due <= cut.escalate_due_by[0],
             due <= cut.escalate_due_by[1],
         ], due
+
+
+@pytest.mark.parametrize("what", ["plan", "calendar"])
+def test_a_yaml_file_past_the_size_limit_is_refused_unread(tmp_path: Path, what: str) -> None:
+    """Plans and calendars share one reader: at most 1 MiB, refused by name before parsing."""
+    path = tmp_path / f"{what}.yaml"
+    path.write_text("# " + "x" * (1 << 20) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        read_plan(path) if what == "plan" else read_calendar(path)
+    assert str(refused.value.problems[0]).startswith(f"{what}.yaml: the {what} is 1,048,579 bytes")
