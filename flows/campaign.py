@@ -58,6 +58,7 @@ from models.views import AuditHeadView, CampaignStatus, NoticeView, RunResult
 from states.audit import chain_head
 from states.conditions import ladder_context
 from states.engine import FireContext
+from templates.filters import markdown_text
 
 # The real URL of the database, handed by the CLI to the flow it starts in this process (a
 # flow's parameters are published by Prefect; this never is). Prefect runs a flow and its tasks
@@ -619,7 +620,7 @@ def _publish_progress(status: CampaignStatus) -> None:
 def _publish(result: RunResult) -> None:
     targets = result.targets.model_dump()
     lines = [
-        f"# {result.campaign} as of {result.as_of:%d/%m/%Y}",
+        f"# {markdown_text(result.campaign)} as of {result.as_of:%d/%m/%Y}",
         "",
         f"Campaign **{result.state}**, {result.transitions} transitions.",
         "",
@@ -637,8 +638,8 @@ def _publish(result: RunResult) -> None:
         ]
     lines += ["", f"## New notices ({len(result.notices)})", ""]
     lines += [
-        f"- {n.unit} {n.unit_name}: {n.step} level {n.level} — {', '.join(n.obligations)}"
-        + (f", {n.members} members" if n.members else "")
+        f"- {markdown_text(n.unit)} {markdown_text(n.unit_name)}: {n.step} level {n.level} — "
+        f"{', '.join(n.obligations)}" + (f", {n.members} members" if n.members else "")
         for n in result.notices[:200]
     ]
     create_markdown_artifact("\n".join(lines), key=_artifact_key(result.campaign, "summary"))

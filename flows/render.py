@@ -59,6 +59,8 @@ def print_run(out: Console, result: RunResult) -> None:
             f"{result.obligations_created:,} obligations created ({result.seconds:.1f} s)",
         )
     )
+    if head := result.audit_head:
+        out.print(f"audit head: event {head.seq:,} (keep {head.seq}:{head.hash})")
     out.print(targets_table(result.targets, "targets"))
     if not result.notices:
         out.print("no new notices")
