@@ -69,15 +69,22 @@ def print_run(out: Console, result: RunResult) -> None:
     for n in result.notices:
         steps.setdefault((n.step, n.level), []).append(n.unit)
     table = Table(
-        "step", "notices", "units", "late members", title="new notices", title_justify="left"
+        "step", "notices", "units", "members listed", title="new notices", title_justify="left"
     )
     for (step, level), units in sorted(steps.items()):
         members = sum(n.members for n in result.notices if (n.step, n.level) == (step, level))
         shown = ", ".join(units[:6]) + (f" … (+{len(units) - 6})" if len(units) > 6 else "")
         table.add_row(
-            f"{step} (level {level})" if level else step, str(len(units)), shown, f"{members:,}"
+            f"{step} (level {level})" if level else step,
+            str(len(units)),
+            shown,
+            f"{members:,} {_LISTED.get(step, 'late')}",
         )
     out.print(table)
+
+
+# What a notice's members are: a reminder's are not late yet (their due date is still ahead).
+_LISTED = {"reminder": "not yet in"}
 
 
 def print_status(out: Console, status: CampaignStatus, *, focused: bool) -> None:

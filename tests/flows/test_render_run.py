@@ -1,0 +1,46 @@
+"""The CLI's account of a run: its table of new notices says what each row's members are."""
+
+import datetime as dt
+
+from rich.console import Console
+
+from flows.render import print_run
+from models.views import NoticeView, RunResult, Target, Targets
+
+
+def _notice(unit: str, step: str, level: int, members: int) -> NoticeView:
+    return NoticeView(
+        unit=unit,
+        unit_name=unit,
+        step=step,
+        level=level,
+        obligations=["self_assess"],
+        members=members,
+        document=f"notice:{unit}:{step}:{level}:2023-05-12",
+    )
+
+
+def test_reminded_members_are_not_called_late() -> None:
+    nothing = Target(done=0, eligible=0, percent=0.0)
+    result = RunResult(
+        campaign="T23",
+        as_of=dt.date(2023, 5, 12),
+        state="running",
+        transitions=3,
+        facts_applied=0,
+        obligations_created=0,
+        targets=Targets(
+            members_self_assessed=nothing,
+            leaders_self_assessed=nothing,
+            branches_with_sessions=nothing,
+        ),
+        notices=[_notice("B1", "reminder", 0, 2), _notice("B2", "overdue", 0, 1)],
+    )
+    out = Console(record=True, width=120, markup=False)
+    print_run(out, result)
+    text = out.export_text()
+    assert "late members" not in text
+    assert "members listed" in text
+    rows = {line.split("│")[1].strip(): line for line in text.splitlines() if "│ B" in line}
+    assert "2 not yet in" in rows["reminder"] and "late" not in rows["reminder"]
+    assert "1 late" in rows["overdue"]
