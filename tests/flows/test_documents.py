@@ -59,7 +59,7 @@ def documents(town: Engine, tmp_path: Path) -> Path:
 
 def _tool(name: str) -> str:
     found = shutil.which(name)
-    assert found, f"`{name}` is missing: apt-get install chromium poppler-utils (make test does, as root)"
+    assert found, f"`{name}` is missing: apt-get install chromium poppler-utils"
     return found
 
 
