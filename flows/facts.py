@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -26,7 +26,7 @@ from models.facts import (
     FactRow,
 )
 from models.files import Sheet, read_sheet
-from models.members import Member, MemberStatus
+from models.members import Member, MemberChange, MemberStatus
 from models.plans import Campaign, PlanFile, SessionsPer, get_campaign
 from models.units import Unit, UnitKind
 from models.validation import problems_of
@@ -85,9 +85,16 @@ class _Context:
     sheet: Sheet
     units: dict[str, _UnitInfo]
     members: dict[str, tuple[int, int, str]]  # code -> (id, unit_id, status)
+    # member id -> the member's changes of unit, oldest first: (changed_on, unit left)
+    moves: dict[int, list[tuple[dt.date, str]]]
     today: dt.date
     problems: list[Problem] = field(default_factory=Problems)
     reportable: dict[tuple[int, FactKind], bool] = field(default_factory=dict)
+
+    @cached_property
+    def unit_codes(self) -> dict[int, str]:
+        """Unit id -> code."""
+        return {info.id: code for code, info in self.units.items()}
 
     def bad(self, row: int, key: str, message: str) -> None:
         self.problems.append(self.sheet.problem(row, key, message))
@@ -147,7 +154,26 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
         for statement in chosen
         for code, mid, unit_id, status in session.execute(statement)
     }
-    return _Context(campaign, campaign.plan_file, sheet, units, members, today)
+    moves = _moves(session, [mid for mid, _, _ in members.values()], len(named) > SCAN_ABOVE)
+    return _Context(campaign, campaign.plan_file, sheet, units, members, moves, today)
+
+
+def _moves(
+    session: Session, member_ids: list[int], scan: bool
+) -> dict[int, list[tuple[dt.date, str]]]:
+    """The dated changes of unit of the file's members, read at once (not per row): a fact
+    takes, or is checked against, the unit its member was in on the fact's date."""
+    query = (
+        select(MemberChange.member_id, MemberChange.changed_on, MemberChange.old)
+        .where(MemberChange.field == "unit")
+        .order_by(MemberChange.changed_on, MemberChange.id)
+    )
+    chosen = [query] if scan else in_lists(query, MemberChange.member_id, member_ids)
+    moves: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for statement in chosen:
+        for member_id, changed_on, left in session.execute(statement):
+            moves[member_id].append((changed_on, left))
+    return moves
 
 
 # A file naming more members (or touching more entities) than this is matched by one scan of the
@@ -216,6 +242,11 @@ def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
         )
     elif fact.date > context.today:
         context.bad(row, "date", f"{fact.date:%d/%m/%Y} is in the future")
+    if not fact.unit:
+        found = _members_unit(context, row, fact)
+        if found is None:
+            return None
+        fact = fact.model_copy(update={"unit": found})
     unit = context.units.get(fact.unit)
     if unit is None:
         context.bad(row, "unit", f"unknown unit '{fact.unit}'")
@@ -253,6 +284,28 @@ def _reportable(context: _Context, kind: FactKind, unit: _UnitInfo) -> bool:
     }.get(kind, True)
 
 
+def _members_unit(context: _Context, row: int, fact: FactRow) -> str | None:
+    """The code of the unit a fact left empty: its member's at the fact's date."""
+    if not fact.member:
+        context.bad(row, "unit", "is empty (give the unit, or the member whose unit it is)")
+        return None
+    found = context.members.get(fact.member)
+    if found is None:
+        context.bad(row, "member", f"unknown member '{fact.member}'")
+        return None
+    member_id, unit_id, _ = found
+    return _unit_on(context, member_id, fact.date) or context.unit_codes[unit_id]
+
+
+def _unit_on(context: _Context, member_id: int, day: dt.date) -> str | None:
+    """The code of the unit the member left after `day`, if any: the unit they were in then
+    (None: they are still in the unit they were in on `day`)."""
+    for changed_on, left in context.moves.get(member_id, ()):
+        if changed_on > day:  # a change dated D holds from D on
+            return left
+    return None
+
+
 def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> int | None:
     if not fact.member:
         if fact.kind in MEMBER_KINDS:
@@ -263,8 +316,10 @@ def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -
         context.bad(row, "member", f"unknown member '{fact.member}'")
         return None
     member_id, unit_id, status = found
-    if unit_id != unit.id:
-        context.bad(row, "member", f"'{fact.member}' is not a member of '{fact.unit}'")
+    then = _unit_on(context, member_id, fact.date)
+    if (context.units[then].id if then in context.units else unit_id) != unit.id:
+        on = f" on {fact.date:%d/%m/%Y}" if member_id in context.moves else ""
+        context.bad(row, "member", f"'{fact.member}' is not a member of '{fact.unit}'{on}")
     elif status != ACTIVE:
         context.bad(row, "member", f"'{fact.member}' is {status} and outside the targets")
     return member_id

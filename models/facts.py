@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 from models.files import Column
-from models.validation import CODE_LENGTH, CodeRef
+from models.validation import CODE_LENGTH
 
 
 class FactKind(StrEnum):
@@ -70,7 +70,8 @@ class Fact(Base):
 FACT_COLUMNS = [
     Column("date", "Ngày"),
     Column("kind", "Loại"),
-    Column("unit", "Đơn vị"),
+    # A member's fact may leave the unit out: it is the member's unit at the fact's date.
+    Column("unit", "Đơn vị", required=False),
     Column("member", "Đảng viên", required=False),
     Column("note", "Ghi chú", required=False),
 ]
@@ -86,7 +87,8 @@ class FactRow(BaseModel):
 
     date: dt.date
     kind: FactKind
-    unit: CodeRef
+    # Empty for a member's fact: the import fills in the member's unit at the fact's date.
+    unit: Annotated[str, StringConstraints(max_length=CODE_LENGTH)] = ""
     member: Annotated[str, StringConstraints(max_length=CODE_LENGTH)] = ""
     # The note is part of the key, a String(400) with the date, kind, unit and member codes.
     note: Annotated[str, StringConstraints(max_length=NOTE_LENGTH)] = ""
