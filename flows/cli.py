@@ -501,7 +501,7 @@ def docs_command(
     database_url: DatabaseUrl = None,
     actor: Actor = None,
 ) -> None:
-    """Write every document the campaign issued, one folder per unit, with an index."""
+    """Write every document the campaign issued, one folder per unit, with index.html."""
     from flows.documents import write_documents
 
     with transaction(engine_for(database_url)) as session, _progress() as bar:
@@ -513,7 +513,7 @@ def docs_command(
         written = write_documents(session, campaign, out_dir, written_so_far)
     out.print(
         f"{len(written):,} documents written to {out_dir}, each as HTML and Markdown "
-        f"(index: {out_dir / 'index.md'})"
+        f"(open {out_dir / 'index.html'} in a browser; index.md lists the Markdown)"
     )
 
 

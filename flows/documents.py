@@ -1,9 +1,10 @@
 """Writing a campaign's issued documents to a folder an office can browse: one folder per unit,
 each document as the Markdown the engine stored when it issued it, and an index."""
 
+import datetime as dt
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,14 +12,25 @@ from sqlalchemy.orm import Session
 from flows.exports import inside
 from flows.notices import STEP_TITLES
 from flows.status import campaign_status
+from models.bulk import in_lists
 from models.casework import Commendation
 from models.documents import Document
 from models.members import Member
 from models.plans import Campaign, PlanFile, get_campaign
 from models.units import Unit
 from models.views import CampaignStatus, Targets, UnitStatus
-from templates.filters import markdown_text
 from templates.render import render_html, render_markdown
+
+
+class _Entry(NamedTuple):
+    """A document in the index: its title, its date and its HTML file (its Markdown beside)."""
+
+    title: str
+    day: dt.date
+    path: Path
+
+
+Listed = dict[str, list[_Entry]]  # unit code (or folder) -> its documents, in order
 
 
 class Written(Protocol):
@@ -49,7 +61,7 @@ def write_documents(
         .order_by(Document.issued_on, Unit.path, Document.key)
     )
     written: list[Path] = []
-    by_unit: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    by_unit: Listed = defaultdict(list)
     for key, title, issued_on, markdown, context, unit in session.execute(query):
         folder = inside(out, unit or campaign.code)
         folder.mkdir(parents=True, exist_ok=True)
@@ -60,7 +72,7 @@ def write_documents(
         html = path.with_suffix(".html")
         html.write_text(_notice_html(title, context), encoding="utf-8")
         written.append(html)
-        by_unit[unit or campaign.code].append((f"{issued_on:%d/%m/%Y} — {title}", path))
+        by_unit[unit or campaign.code].append(_Entry(title, issued_on, html))
         if written_so_far is not None:
             written_so_far(len(written), total)
     plan = campaign.plan_file
@@ -68,9 +80,10 @@ def write_documents(
     for leader in (True, False):
         path = _form(out, plan.title, plan.place, plan.issued_on.isoformat(), owner.name, leader)
         written.append(path)
-        by_unit["bieu-mau"].append((f"Bản tự soi rọi, tự nhận xét ({_VARIANT[leader]})", path))
+        title = f"Bản tự soi rọi, tự nhận xét ({_VARIANT[leader]})"
+        by_unit["bieu-mau"].append(_Entry(title, plan.issued_on, path))
     written += _reports(session, campaign, owner, out, by_unit)
-    written.append(_index(out, campaign.code, campaign.title, by_unit))
+    written += _indexes(session, out, campaign, by_unit)
     return written
 
 
@@ -112,7 +125,7 @@ def _reports(
     campaign: Campaign,
     owner: Unit,
     out: Path,
-    by_unit: dict[str, list[tuple[str, Path]]],
+    by_unit: Listed,
 ) -> list[Path]:
     """Each grassroots organisation's result report, the committee's synthesis with its chart,
     and the commendation list; every figure read from `campaign_status`."""
@@ -152,7 +165,7 @@ def _reports(
                 "recipients": [owner.name],
             },
         )
-        by_unit[unit.code].append(("Báo cáo kết quả", path))
+        by_unit[unit.code].append(_Entry("Báo cáo kết quả", dt.date.fromisoformat(day), path))
         written.append(path)
     synthesis = _write(
         inside(out, owner.code, "bao-cao-tong-hop.html"),
@@ -170,7 +183,8 @@ def _reports(
             "recipients": ["Ban Thường vụ", "Ban Tuyên giáo cấp trên"],
         },
     )
-    by_unit[owner.code].append(("Báo cáo tổng hợp", synthesis))
+    as_of = dt.date.fromisoformat(day)
+    by_unit[owner.code].append(_Entry("Báo cáo tổng hợp", as_of, synthesis))
     praise = _write(
         inside(out, owner.code, "danh-sach-bieu-duong.html"),
         "commendations.html.j2",
@@ -184,7 +198,7 @@ def _reports(
             "recipients": ["Các chi, đảng bộ trực thuộc"],
         },
     )
-    by_unit[owner.code].append(("Danh sách biểu dương, khen thưởng", praise))
+    by_unit[owner.code].append(_Entry("Danh sách biểu dương, khen thưởng", as_of, praise))
     return [*written, synthesis, praise]
 
 
@@ -195,7 +209,7 @@ def _plan_for(
     owner: Unit,
     status: CampaignStatus,
     unit: UnitStatus,
-    by_unit: dict[str, list[tuple[str, Path]]],
+    by_unit: Listed,
 ) -> Path:
     """The committee's plan as sent to one grassroots organisation, with its own figures."""
     rule = plan.sessions
@@ -224,7 +238,8 @@ def _plan_for(
             "recipients": [unit.name],
         },
     )
-    by_unit[unit.code].append(("Kế hoạch tổ chức đợt sinh hoạt chính trị", path))
+    title = "Kế hoạch tổ chức đợt sinh hoạt chính trị"
+    by_unit[unit.code].append(_Entry(title, plan.issued_on, path))
     return path
 
 
@@ -303,16 +318,36 @@ def _form(out: Path, theme: str, place: str, issued_on: str, issuer: str, leader
     )
 
 
-def _index(out: Path, code: str, title: str, by_unit: dict[str, list[tuple[str, Path]]]) -> Path:
-    lines = [f"# {markdown_text(code)} — {markdown_text(title)}", ""]
-    for unit, entries in sorted(by_unit.items()):
-        lines += [f"## {markdown_text(unit)}", ""]
-        lines += [
-            f"- [{markdown_text(label)}]({path.relative_to(out).as_posix()})"
-            for label, path in entries
-        ]
-        lines.append("")
+def _indexes(session: Session, out: Path, campaign: Campaign, by_unit: Listed) -> list[Path]:
+    """The indexes of the folder: index.html linking the HTML documents (what an office opens
+    in a browser) and index.md linking the Markdown ones, grouped by unit."""
+    query = select(Unit.code, Unit.name)
+    names = {
+        code: name
+        for statement in in_lists(query, Unit.code, by_unit)
+        for code, name in session.execute(statement)
+    }
+    names.update({"bieu-mau": "Biểu mẫu", campaign.code: campaign.title})
+    groups = [
+        {
+            "code": code,
+            "name": names.get(code, code),
+            "documents": [
+                {
+                    "title": e.title,
+                    "day": e.day,
+                    "html": e.path.relative_to(out).as_posix(),
+                    "markdown": e.path.with_suffix(".md").relative_to(out).as_posix(),
+                }
+                for e in entries
+            ],
+        }
+        for code, entries in sorted(by_unit.items())
+    ]
+    context = {"code": campaign.code, "title": campaign.title, "groups": groups}
     out.mkdir(parents=True, exist_ok=True)
-    index = inside(out, "index.md")
-    index.write_text("\n".join(lines), encoding="utf-8")
-    return index
+    html = inside(out, "index.html")
+    html.write_text(render_html("index.html.j2", context), encoding="utf-8")
+    markdown = inside(out, "index.md")
+    markdown.write_text(render_markdown("index.md.j2", context), encoding="utf-8")
+    return [html, markdown]

@@ -66,6 +66,7 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
 
     docs = run_cli("docs", "T23", "--out", tmp_path / "docs", database_url=url)
     assert docs.returncode == 0, docs.stderr
+    assert str(tmp_path / "docs" / "index.html") in docs.stdout
     notice = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.md").read_text(encoding="utf-8")
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in notice and "Phạm Thị Dung (M4)" in notice
     assert "B2/2023-05-20-overdue-0.md" in (tmp_path / "docs" / "index.md").read_text()

@@ -135,3 +135,36 @@ def test_every_template_renders_for_a_generated_town(engine: Engine, tmp_path: P
     issued = [n for n in names if re.fullmatch(r"[^/]+/\d{4}-\d\d-\d\d-[a-z]+-\d\.md", n)]
     # the progress bar is told of each issued document, out of all of them
     assert seen == [(done, len(issued)) for done in range(1, len(issued) + 1)]
+
+
+def test_index_html_links_the_html_documents_and_index_md_the_markdown(documents: Path) -> None:
+    """An office opens documents in a browser: index.html links every HTML document, grouped
+    by unit under its name, each with its date; index.md links the Markdown ones only."""
+    page = (documents / "index.html").read_text(encoding="utf-8")
+    html = {p.relative_to(documents).as_posix() for p in documents.rglob("*.html")}
+    linked = set(re.findall(r'href="([^"]+)"', page))
+    assert linked == html - {"index.html"}
+    assert "@page { size: A4" in page and '<html lang="vi">' in page
+    assert "<h2>Chi bộ khu phố 2 (B2)</h2>" in page
+    assert re.search(
+        r"<td class=\"day\">20/05/2023</td><td><a href=\"B2/2023-05-20-overdue-0"
+        r"\.html\">Công văn đôn đốc \(quá hạn\) — Chi bộ khu phố 2</a>",
+        page,
+    )
+    markdown = (documents / "index.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]+)\)", markdown)
+    assert links and all(link.endswith(".md") for link in links)
+    assert {link.removesuffix(".md") for link in links} == {
+        link.removesuffix(".html") for link in linked
+    }
+    assert "- [20/05/2023 — Công văn đôn đốc (quá hạn) — Chi bộ khu phố 2]" in markdown
+
+
+def test_the_index_escapes_what_it_is_given() -> None:
+    from templates.render import render_html
+
+    page = render_html(
+        "index.html.j2",
+        {"code": "C", "title": "<script>x</script>", "groups": []},
+    )
+    assert "<script>x" not in page and "&lt;script&gt;x" in page
