@@ -423,6 +423,37 @@ def escalations_command(
         print_escalations(out, campaign, found)
 
 
+@app.command("forecast")
+def forecast_command(
+    campaign: CampaignCode,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Forecast from this date (YYYY-MM-DD or DD/MM/YYYY).",
+            show_default="today",
+            metavar="<date>",
+        ),
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Only this unit and its subtree.")] = None,
+    format_: Format = "table",
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+) -> None:
+    """Who will be reminded, overdue and escalated when if nothing new arrives, and each
+    target's pace; read-only, by the rules a run uses."""
+    from flows.forecast import forecast, read_only
+    from flows.render import print_forecast
+
+    day = parse_date(as_of) if as_of else today()
+    with read_only(engine_for(database_url)) as session:
+        view = forecast(session, campaign, day, unit)
+    if _format(format_, ("table", "json")) == "json":
+        print(view.model_dump_json(indent=2))
+    else:
+        print_forecast(out, view)
+
+
 class _TrailByDefault(TyperGroup):
     """`campaign audit CODE …` is `campaign audit trail CODE …`: a first word that names no
     subcommand is a campaign's code, or one of its options (`audit trail head` shows a campaign

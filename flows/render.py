@@ -17,6 +17,8 @@ from models.views import (
     AuditView,
     CampaignStatus,
     EscalationView,
+    ForecastView,
+    ObligationForecast,
     ObligationView,
     RunResult,
     Targets,
@@ -165,6 +167,79 @@ def print_escalations(out: Console, campaign: str, found: list[EscalationView]) 
             members,
         )
     out.print(table)
+
+
+FORECAST_STEPS = [("reminded", 0), ("overdue", 0), ("escalated", 1), ("escalated", 2)]
+
+
+def print_forecast(out: Console, view: ForecastView) -> None:
+    """The forecast: one row per obligation not yet met, grouped by unit, with the date of each
+    step ahead of it; then each target's pace."""
+    out.print(
+        Text.assemble(
+            (view.campaign, "bold"),
+            f" forecast as of {view.as_of:%d/%m/%Y}, if nothing new arrives: "
+            f"{len(view.obligations):,} obligations not yet met",
+        )
+    )
+    if view.obligations:
+        out.print(_forecast_table(view.obligations))
+    table = Table(
+        "target",
+        "done",
+        "eligible",
+        "percent",
+        "due",
+        "per day",
+        "projected",
+        title="pace",
+        title_justify="left",
+    )
+    for t in view.targets:
+        table.add_row(
+            TARGET_LABELS.get(t.name, t.name),
+            f"{t.done:,}",
+            f"{t.eligible:,}",
+            f"{t.percent:.1f}%",
+            f"{t.due:%d/%m/%Y}",
+            f"{t.per_day:,.2f}",
+            Text(f"{t.projected_percent:.1f}%", "green" if t.projected_percent >= 100 else "red"),
+        )
+    out.print(table)
+
+
+def _forecast_table(obligations: list[ObligationForecast]) -> Table:
+    table = Table(
+        "unit",
+        "obligation",
+        "due",
+        "now",
+        "members",
+        "reminded",
+        "overdue",
+        "level 1",
+        "level 2",
+        title="steps ahead",
+        title_justify="left",
+    )
+    previous = None
+    for o in obligations:
+        if previous is not None and o.unit != previous:
+            table.add_section()
+        on = {(s.to, s.level): f"{s.on:%d/%m/%Y}" for s in o.steps}
+        members = o.members or []
+        table.add_row(
+            f"{o.unit} {o.unit_name}" if o.unit != previous else "",
+            o.obligation + (f" {o.window}" if o.window else ""),
+            f"{o.due:%d/%m/%Y}",
+            Text(f"{o.state} {o.level}" if o.level else o.state, STATE_STYLES[o.state]),
+            f"{len(members)}: {', '.join(members[:5])}{' …' if len(members) > 5 else ''}"
+            if members
+            else "",
+            *(on.get(step, "") for step in FORECAST_STEPS),
+        )
+        previous = o.unit
+    return table
 
 
 AUDIT_FIELDS = [

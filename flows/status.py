@@ -186,9 +186,41 @@ def _root_path(session: Session, campaign: Campaign, unit: str | None) -> str:
 def open_escalations(session: Session, code: str) -> list[EscalationView]:
     """Every obligation now overdue or escalated; late members grouped under their unit."""
     campaign = get_campaign(session, code)
+    return [
+        EscalationView.model_validate(group._asdict())
+        for group in obligation_groups(session, campaign, LATE)
+    ]
+
+
+class ObligationGroup(NamedTuple):
+    """Obligations as the notices group them: a unit's own, or its members' of one kind,
+    window, due date, state and level (their codes listed)."""
+
+    unit: str
+    unit_name: str
+    unit_path: str
+    obligation: str
+    due: dt.date
+    state: str
+    level: int
+    since: dt.date | None
+    window: str | None
+    members: list[str] | None
+
+
+def obligation_groups(
+    session: Session, campaign: Campaign, states: tuple[str, ...], unit: str | None = None
+) -> list[ObligationGroup]:
+    """The campaign's obligations in `states` (of `unit`'s subtree if given), grouped as the
+    notices group them, most escalated first: one grouped query, one query of the members."""
+    scope = [Obligation.campaign_id == campaign.id, Obligation.state.in_(states)]
+    if unit is not None:
+        shown = _under(session, _root_path(session, campaign, unit))
+        scope.append(Obligation.unit_id.in_(select(Unit.id).where(shown)))
     keys = (
         Unit.code,
         Unit.name,
+        Unit.path,
         Obligation.kind,
         Obligation.due,
         Obligation.state,
@@ -199,38 +231,51 @@ def open_escalations(session: Session, code: str) -> list[EscalationView]:
             *keys, func.min(Obligation.since), Obligation.window, func.count(Obligation.member_id)
         )
         .join(Unit, Unit.id == Obligation.unit_id)
-        .where(Obligation.campaign_id == campaign.id, Obligation.state.in_(LATE))
-        .group_by(*keys, Obligation.window, Unit.path)
+        .where(*scope)
+        .group_by(*keys, Obligation.window)
         .order_by(Obligation.escalation_level.desc(), Obligation.due, Unit.path)
     )
-    late_members = _late_members(session, campaign.id)
+    members = _members_by_group(session, scope)
     return [
-        EscalationView(
-            unit=unit,
-            unit_name=name,
-            obligation=kind,
-            due=due,
-            state=state,
-            level=level,
-            since=since,
-            window=window or None,
-            members=late_members.get((unit, state, level)) if members else None,
+        ObligationGroup(
+            code,
+            name,
+            path,
+            kind,
+            due,
+            state,
+            level,
+            since,
+            window or None,
+            members.get((code, kind, window, due, state, level)) if count else None,
         )
-        for unit, name, kind, due, state, level, since, window, members in session.execute(query)
+        for code, name, path, kind, due, state, level, since, window, count in session.execute(
+            query
+        )
     ]
 
 
-def _late_members(session: Session, campaign_id: int) -> dict[tuple[str, str, int], list[str]]:
+def _members_by_group(
+    session: Session, scope: list[ColumnElement[bool]]
+) -> dict[tuple[str, str, str, dt.date, str, int], list[str]]:
     query = (
-        select(Unit.code, Obligation.state, Obligation.escalation_level, Member.code)
+        select(
+            Unit.code,
+            Obligation.kind,
+            Obligation.window,
+            Obligation.due,
+            Obligation.state,
+            Obligation.escalation_level,
+            Member.code,
+        )
         .join(Unit, Unit.id == Obligation.unit_id)
         .join(Member, Member.id == Obligation.member_id)
-        .where(Obligation.campaign_id == campaign_id, Obligation.state.in_(LATE))
+        .where(*scope)
         .order_by(Member.code)
     )
-    found: dict[tuple[str, str, int], list[str]] = defaultdict(list)
-    for unit, state, level, member in session.execute(query):
-        found[(unit, state, level)].append(member)
+    found: dict[tuple[str, str, str, dt.date, str, int], list[str]] = defaultdict(list)
+    for *group, member in session.execute(query):
+        found[tuple(group)].append(member)  # type: ignore[index]
     return found
 
 

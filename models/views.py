@@ -129,3 +129,49 @@ class RunResult(BaseModel):
     flow_run: str | None = None
     # The audit chain's head when the run ended: published to Prefect, for a reviewer to keep.
     audit_head: AuditHeadView | None = None
+
+
+class ForecastStep(BaseModel):
+    """A step of the ladder an obligation takes on a date if nothing new arrives."""
+
+    to: str
+    level: int
+    on: dt.date
+
+
+class ObligationForecast(BaseModel):
+    """An obligation not yet met (a unit's own, or its members' of one kind, window, due date,
+    state and level, grouped as the notices group them) and the steps still ahead of it."""
+
+    unit: str
+    unit_name: str
+    obligation: str
+    window: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    due: dt.date
+    state: str
+    level: int
+    members: list[str] | None
+    steps: list[ForecastStep]
+
+
+class TargetPace(BaseModel):
+    """A target's pace: done per day since the period started, and the percent reached by its
+    due date at that pace (capped at what is eligible)."""
+
+    name: str
+    done: int
+    eligible: int
+    percent: float
+    due: dt.date
+    per_day: float
+    projected_percent: float
+
+
+class ForecastView(BaseModel):
+    """What `forecast` prints: who will be reminded, overdue and escalated when, and each
+    target's pace."""
+
+    campaign: str
+    as_of: dt.date
+    obligations: list[ObligationForecast]
+    targets: list[TargetPace]
