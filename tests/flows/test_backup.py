@@ -36,11 +36,8 @@ def _state(engine: Engine) -> tuple[tuple[int, str], list[tuple[Any, ...]]]:
     return (head.seq, head.hash), [tuple(s) for s in states]
 
 
-@pytest.fixture
-def sqlite(database_url: str) -> None:
-    """SQLite's backups only (PostgreSQL's are pg_dump's): skipped before any set-up."""
-    if not database_url.startswith("sqlite"):
-        pytest.skip("a SQLite backup")
+# SQLite's backups only (PostgreSQL's are pg_dump's): these tests take the SQLite database.
+sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -86,9 +83,8 @@ def test_a_backup_restores_the_database_as_it_was(ran: Engine, tmp_path: Path) -
     assert _run(ran, "2023-05-27").state == "reporting", "the restored campaign runs on"
 
 
-def test_a_backup_is_not_written_over_without_force(
-    sqlite: None, ran: Engine, tmp_path: Path
-) -> None:
+@sqlite
+def test_a_backup_is_not_written_over_without_force(ran: Engine, tmp_path: Path) -> None:
     url, backup = _url(ran), tmp_path / "b.db"
     backup.write_text("an older backup")
     refused = run_cli("db", "backup", backup, database_url=url)
@@ -111,8 +107,9 @@ def test_a_backup_is_not_written_over_without_force(
     ],
     ids=["edited", "deleted"],
 )
+@sqlite
 def test_a_tampered_backup_is_refused_and_the_database_left_as_it_was(
-    sqlite: None, ran: Engine, tmp_path: Path, tamper: str
+    ran: Engine, tmp_path: Path, tamper: str
 ) -> None:
     url, backup = _url(ran), tmp_path / "b.db"
     assert run_cli("db", "backup", backup, database_url=url).returncode == 0
@@ -133,9 +130,8 @@ def test_a_tampered_backup_is_refused_and_the_database_left_as_it_was(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
-def test_a_backup_without_the_audits_guards_is_refused(
-    sqlite: None, ran: Engine, tmp_path: Path
-) -> None:
+@sqlite
+def test_a_backup_without_the_audits_guards_is_refused(ran: Engine, tmp_path: Path) -> None:
     """A chain intact but its triggers dropped: restored, the trail could be rewritten."""
     url, backup = _url(ran), tmp_path / "b.db"
     assert run_cli("db", "backup", backup, database_url=url).returncode == 0
@@ -153,9 +149,8 @@ def test_a_backup_without_the_audits_guards_is_refused(
     assert refused.stderr.startswith(f"error: {not_a_database}: not a SQLite database")
 
 
-def test_a_backup_is_consistent_while_a_run_writes(
-    sqlite: None, ran: Engine, tmp_path: Path
-) -> None:
+@sqlite
+def test_a_backup_is_consistent_while_a_run_writes(ran: Engine, tmp_path: Path) -> None:
     """A writer in the middle of its transaction neither blocks the backup nor leaks into it:
     the backup holds what was committed."""
     import datetime as dt
@@ -177,8 +172,9 @@ def test_a_backup_is_consistent_while_a_run_writes(
         writer.dispose()
 
 
+@sqlite
 def test_a_restore_waits_for_no_run_and_is_refused_while_one_goes_on(
-    sqlite: None, ran: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ran: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Replacing the database under a run halfway through would leave it working on another
     database: the restore holds every campaign's run lock, and refuses when a run keeps it."""
