@@ -276,9 +276,20 @@ def _notice_html(title: str, context: dict[str, Any]) -> str:
             "subject": f"V/v thực hiện đợt sinh hoạt chính trị “{context['campaign']['title']}”",
             "number": "…-CV",
             "place": context["campaign"]["place"],
-            "recipients": [context["recipient"], *context["copied"]],
+            "recipient_name": _recipient_name(context),
+            "recipients": [_recipient_name(context), *_copied_names(context)],
         },
     )
+
+
+def _recipient_name(context: dict[str, Any]) -> str:
+    """Who the notice is sent to, by name (by code for a notice stored before names were)."""
+    return str(context.get("recipient_name", context["recipient"]))
+
+
+def _copied_names(context: dict[str, Any]) -> list[str]:
+    """Who the notice is copied to, by name (by code for a notice stored before names were)."""
+    return list(context.get("copied_names", context["copied"]))
 
 
 _VARIANT = {True: "đảng viên giữ chức vụ lãnh đạo, quản lý", False: "đảng viên"}

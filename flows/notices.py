@@ -45,6 +45,7 @@ class _Notice:
     unit_name: str
     unit_path: str
     parent: str | None
+    parent_name: str | None
     state: str
     level: int
     items: list[dict[str, str]] = field(default_factory=list)
@@ -74,6 +75,7 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
             Unit.name,
             Unit.path,
             parent.code,
+            parent.name,
             Member.code,
             Member.full_name,
         )
@@ -88,13 +90,12 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
         .order_by(Unit.path, Obligation.kind, Member.code)
     )
     notices: dict[tuple[int, str, int], _Notice] = {}
-    for kind, due, window, state, level, uid, code, name, path, up, member, full in session.execute(
-        query
-    ):
+    for row in session.execute(query):
+        kind, due, window, state, level, uid, code, name, path, up, up_name, member, full = row
         key = (uid, state, level)
         notice = notices.get(key)
         if notice is None:
-            notice = notices[key] = _Notice(uid, code, name, path, up, state, level)
+            notice = notices[key] = _Notice(uid, code, name, path, up, up_name, state, level)
         day = due.isoformat()
         if member is not None:
             notice.members.append({"code": member, "full_name": full, "due": day})
@@ -105,14 +106,19 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
     return list(notices.values())
 
 
-def _addressees(notice: _Notice, owner: str) -> tuple[str, list[str]]:
+Addressee = tuple[str, str]  # a unit's (code, name)
+
+
+def _addressees(notice: _Notice, owner: Addressee) -> tuple[Addressee, list[Addressee]]:
     """Who receives the notice, and who is copied: the ladder of SPEC §5."""
+    unit = (notice.unit, notice.unit_name)
+    parent = (notice.parent, notice.parent_name or notice.parent) if notice.parent else None
     if notice.state == "reminded":
-        return notice.unit, []
+        return unit, []
     if notice.state == "overdue":
-        return notice.unit, [notice.parent] if notice.parent else []
-    recipient = (notice.parent or owner) if notice.level <= 1 else owner
-    return recipient, [notice.unit]
+        return unit, [parent] if parent else []
+    recipient = (parent or owner) if notice.level <= 1 else owner
+    return recipient, [unit]
 
 
 def issue_notices(
@@ -145,7 +151,7 @@ def issue_notices(
 def _document(
     notice: _Notice, campaign_id: int, header: dict[str, object], as_of: dt.date, owner: Unit
 ) -> dict[str, object]:
-    recipient, copied = _addressees(notice, owner.code)
+    (recipient, recipient_name), copied = _addressees(notice, (owner.code, owner.name))
     title = STEPS[notice.state][1]
     context = {
         "kind": f"notice_{notice.step}",
@@ -156,7 +162,10 @@ def _document(
         "level": notice.level,
         "unit": {"code": notice.unit, "name": notice.unit_name},
         "recipient": recipient,
-        "copied": copied,
+        "copied": [code for code, _ in copied],
+        # "Nơi nhận" names units by name (notices stored before these keys show codes).
+        "recipient_name": recipient_name,
+        "copied_names": [name for _, name in copied],
         "items": notice.items,
         "members": notice.members,
     }

@@ -168,3 +168,16 @@ def test_the_index_escapes_what_it_is_given() -> None:
         {"code": "C", "title": "<script>x</script>", "groups": []},
     )
     assert "<script>x" not in page and "&lt;script&gt;x" in page
+
+
+def test_notices_name_their_recipients_by_name(documents: Path) -> None:
+    """'Nơi nhận' names units as a party document does, never by their codes."""
+    overdue = (documents / "B2" / "2023-05-20-overdue-0.md").read_text(encoding="utf-8")
+    assert "**Nơi nhận:** Chi bộ khu phố 2, Đảng bộ phường Tân An, lưu VP." in overdue
+    escalated = documents / "G2" / "2023-05-20-escalation-2"
+    markdown = escalated.with_suffix(".md").read_text(encoding="utf-8")
+    assert "Kính gửi: Thị ủy Thử Nghiệm\n" in markdown
+    assert "**Nơi nhận:** Thị ủy Thử Nghiệm, Chi bộ Trường THCS Nguyễn Du, lưu VP." in markdown
+    html = escalated.with_suffix(".html").read_text(encoding="utf-8")
+    assert "<li>Thị ủy Thử Nghiệm,</li><li>Chi bộ Trường THCS Nguyễn Du,</li>" in html
+    assert "qua Thị ủy Thử Nghiệm." in html
