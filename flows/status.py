@@ -274,7 +274,7 @@ def _members_by_group(
         .order_by(Member.code)
     )
     found: dict[tuple[str, str, str, dt.date, str, int], list[str]] = defaultdict(list)
-    for *group, member in session.execute(query):
+    for *group, member in session.connection().execute(query):  # Core rows: no ORM overhead
         found[tuple(group)].append(member)  # type: ignore[index]
     return found
 
