@@ -91,8 +91,7 @@ def _check_by_running(engine: Engine, code: str, view: ForecastView) -> int:
     unmet = {who for who, (state, _) in stored.items() if state not in ("met", "met_late")}
     assert set(forecasts) == unmet - {w for w in unmet if stored[w][0] == "waived"}
     steps = [step for o in view.obligations for step in o.steps]
-    assert all(step.on > view.as_of for step in steps), "the run at as_of took the steps due"
-    for day in sorted({d for step in steps for d in (step.on - DAY, step.on) if d > view.as_of}):
+    for day in sorted({d for step in steps for d in (step.on - DAY, step.on) if d >= view.as_of}):
         _run(engine, code, day)
         now = _stored(engine, code)
         wrong = {
@@ -122,6 +121,26 @@ def test_a_forecast_is_what_the_runs_then_do(town: Engine, tmp_path: Path) -> No
         ("escalated", 1, dt.date(2023, 5, 26)),
         ("escalated", 2, dt.date(2023, 6, 2)),
     ]
+    assert all(s.on > as_of for o in view.obligations for s in o.steps), "taken at as_of"
+    assert _check_by_running(town, "T23", view) > 20
+
+
+def test_a_step_due_but_not_yet_taken_is_the_next_runs(town: Engine) -> None:
+    """Forecast on a date no run has reached yet: what is already due is taken by the run at
+    that date, and shown on it."""
+    _run(town, "T23", dt.date(2023, 2, 1))
+    as_of = dt.date(2023, 2, 20)
+    view = _forecast(town, "T23", as_of)
+    g2 = next(o for o in view.obligations if (o.unit, o.obligation) == ("G2", "issue_plan"))
+    assert (g2.state, [(s.to, s.level, s.on) for s in g2.steps]) == (
+        "open",
+        [
+            ("reminded", 0, as_of),  # due 08/02
+            ("overdue", 0, as_of),  # due 16/02
+            ("escalated", 1, dt.date(2023, 2, 22)),
+            ("escalated", 2, dt.date(2023, 3, 1)),
+        ],
+    )
     assert _check_by_running(town, "T23", view) > 20
 
 
@@ -147,6 +166,7 @@ def test_a_working_days_forecast_is_what_the_runs_then_do(town: Engine, tmp_path
         dt.date(2023, 5, 24),
     ]
     assert all(calendar.is_working_day(s.on) for o in view.obligations for s in o.steps)
+    assert all(s.on > as_of for o in view.obligations for s in o.steps), "taken at as_of"
     assert _check_by_running(town, "W23", view) > 20
 
 
@@ -206,6 +226,9 @@ def test_forecast_json_through_the_cli(town: Engine) -> None:
     assert g1.returncode == 0, g1.stderr
     assert "B1 Chi bộ khu phố 1" in g1.stdout and "G2" not in g1.stdout
     assert "08/02/2023" in g1.stdout
+
+    nowhere = run_cli("forecast", "T23", "--unit", "NOPE", database_url=url)
+    assert (nowhere.returncode, nowhere.stderr) == (1, "error: no unit 'NOPE'\n")
 
 
 def test_the_forecast_does_not_start_prefect(town: Engine) -> None:
