@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from flows.status import ObligationGroup, campaign_status, obligation_groups
+from models.errors import OutOfScope
 from models.plans import Escalation, PlanFile, get_campaign
 from models.views import ForecastStep, ForecastView, ObligationForecast, Target, TargetPace
 from states.conditions import TOP_LEVEL, StepDates, step_dates
@@ -42,8 +43,13 @@ def read_only(engine: Engine) -> Iterator[Session]:
 
 def forecast(session: Session, code: str, as_of: dt.date, unit: str | None = None) -> ForecastView:
     """Every obligation not yet met (of `unit`'s subtree if given) with the steps still ahead
-    of it on or after `as_of`, and the pace of each target."""
+    of it on or after `as_of` (not before the campaign's last run), and each target's pace."""
     campaign = get_campaign(session, code)
+    if campaign.last_run_on is not None and as_of < campaign.last_run_on:
+        raise OutOfScope(  # its obligations already stand where that run left them
+            f"campaign {code} was run as of {campaign.last_run_on:%d/%m/%Y}: a forecast starts "
+            "from that date or later"
+        )
     plan = campaign.plan_file
     ahead = _ladder(plan.escalation, as_of)
     obligations = [

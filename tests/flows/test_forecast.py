@@ -229,6 +229,11 @@ def test_forecast_json_through_the_cli(town: Engine) -> None:
 
     nowhere = run_cli("forecast", "T23", "--unit", "NOPE", database_url=url)
     assert (nowhere.returncode, nowhere.stderr) == (1, "error: no unit 'NOPE'\n")
+    past = run_cli("forecast", "T23", "--as-of", "2023-01-31", database_url=url)
+    assert (past.returncode, past.stderr) == (
+        1,
+        "error: campaign T23 was run as of 01/02/2023: a forecast starts from that date or later\n",
+    )
 
 
 def test_the_forecast_does_not_start_prefect(town: Engine) -> None:
