@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError
 
 from flows.campaign import reconcile
-from flows.forecast import forecast, read_only
+from flows.forecast import _steps, forecast, read_only
 from models.calendar import load_calendar
 from models.db import transaction
 from models.members import Member
@@ -22,6 +22,7 @@ from models.obligations import Obligation
 from models.plans import get_campaign, register_plan
 from models.units import Unit
 from models.views import ForecastView, ObligationForecast
+from states.conditions import step_dates
 from tests.cli import run_cli
 from tests.flows.conftest import plan_for
 from tests.flows.test_campaign import ON_TIME, _facts
@@ -260,3 +261,22 @@ def test_a_target_is_paced_over_the_period_so_far(town: Engine, tmp_path: Path) 
     # 2 of 5 self-assessed in the 43 days from 01/02 to 15/03, carried on 65 days to 19/05.
     assert (members.done, members.eligible, members.per_day) == (2, 5, round(2 / 43, 2))
     assert members.projected_percent == round(100 * min(2 + 2 / 43 * 65, 5) / 5, 1)
+
+
+@pytest.mark.parametrize(
+    ("state", "level", "ahead"),
+    [
+        ("open", 0, [("reminded", 0), ("overdue", 0), ("escalated", 1), ("escalated", 2)]),
+        ("reminded", 0, [("overdue", 0), ("escalated", 1), ("escalated", 2)]),
+        ("overdue", 0, [("escalated", 1), ("escalated", 2)]),
+        ("escalated", 1, [("escalated", 2)]),
+        ("escalated", 2, []),
+    ],
+)
+def test_only_the_steps_ahead_of_the_state_are_forecast(
+    state: str, level: int, ahead: list[tuple[str, int]]
+) -> None:
+    dates = step_dates(dt.date(2023, 5, 19), 7, 7)
+    steps = _steps(dates, state, level)
+    assert [(s.to, s.level) for s in steps] == ahead
+    assert [s.on for s in steps] == sorted(s.on for s in steps)
