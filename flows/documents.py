@@ -274,7 +274,8 @@ def _notice_html(title: str, context: dict[str, Any]) -> str:
             "title": title,
             "heading": heading,
             "subject": f"V/v thực hiện đợt sinh hoạt chính trị “{context['campaign']['title']}”",
-            "number": "…-CV",
+            # Notices stored before the register have no number: the office writes it in.
+            "number": context.get("number", "…-CV"),
             "place": context["campaign"]["place"],
             "recipient_name": _recipient_name(context),
             "recipients": [_recipient_name(context), *_copied_names(context)],

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from models.bulk import in_chunks, in_lists
-from models.documents import Document
+from models.documents import Document, last_registered, register_number, register_suffix
+from models.errors import ConcurrentChange
 from models.members import Member
 from models.obligations import Obligation
 from models.plans import Campaign
@@ -143,13 +145,46 @@ def issue_notices(
             "number": plan.number,
             "place": plan.place,
         }
-        rows = [_document(n, campaign.id, header, as_of, owner) for n in fresh]
-        session.execute(insert(Document), rows)
+        numbers = _numbers(
+            session, fresh, as_of, owner, plan.register_start(NOTICE_KIND, as_of.year)
+        )
+        suffix = register_suffix(plan.number, owner.name)
+        rows = [
+            _document(n, campaign.id, header, as_of, owner, (numbers[n.key(as_of)], suffix))
+            for n in fresh
+        ]
+        try:
+            session.execute(insert(Document), rows)
+        except IntegrityError as exc:
+            raise ConcurrentChange(
+                f"the {NOTICE_KIND} register of {owner.name} for {as_of.year} moved on while "
+                "this run numbered its notices (another campaign of the committee ran at the "
+                "same time): run again"
+            ) from exc
     return [_view(n, as_of) for n in fresh]
 
 
+# The register kind of notices: công văn.
+NOTICE_KIND = "CV"
+
+
+def _numbers(
+    session: Session, fresh: list[_Notice], as_of: dt.date, owner: Unit, start: int
+) -> dict[str, int]:
+    """The new notices' numbers in the issuing committee's register of the year, in key order,
+    after the last it gave (or where the plan says the office's register stands)."""
+    last = last_registered(session, committee_id=owner.id, year=as_of.year, kind=NOTICE_KIND)
+    keys = sorted(n.key(as_of) for n in fresh)
+    return {key: number for number, key in enumerate(keys, max(last, start) + 1)}
+
+
 def _document(
-    notice: _Notice, campaign_id: int, header: dict[str, object], as_of: dt.date, owner: Unit
+    notice: _Notice,
+    campaign_id: int,
+    header: dict[str, object],
+    as_of: dt.date,
+    owner: Unit,
+    number: tuple[int, str],
 ) -> dict[str, object]:
     (recipient, recipient_name), copied = _addressees(notice, (owner.code, owner.name))
     title = STEPS[notice.state][1]
@@ -158,6 +193,7 @@ def _document(
         "campaign": header,
         "issuer": {"code": owner.code, "name": owner.name},
         "issued_on": as_of.isoformat(),
+        "number": register_number(number[0], NOTICE_KIND, number[1]),
         "step": notice.step,
         "level": notice.level,
         "unit": {"code": notice.unit, "name": notice.unit_name},
@@ -179,6 +215,10 @@ def _document(
         "context": context,
         "markdown": _markdown(title, context),
         "event_id": str(uuid.uuid4()),
+        "register_committee_id": owner.id,
+        "register_year": as_of.year,
+        "register_kind": NOTICE_KIND,
+        "register_number": number[0],
     }
 
 

@@ -3,13 +3,14 @@
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_serializer,
@@ -142,6 +143,11 @@ class Escalation(BaseModel):
         return day
 
 
+# A kind of document in a committee's register: CV (công văn), BC (báo cáo), KH (kế hoạch) …
+RegisterKind = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,8}$")]
+RegisterCount = Annotated[int, Field(ge=0, le=999_999)]
+
+
 class PlanFile(BaseModel):
     """A campaign plan as written in its YAML file (SPEC §6)."""
 
@@ -159,6 +165,22 @@ class PlanFile(BaseModel):
     self_assessment_due: date | None = None
     reports: Reports
     escalation: Escalation = Escalation()
+    # Where the issuing committee's register of documents stands when the plan is issued: the
+    # last number it has given, by kind, in the plan's year (`register_stands_at: {CV: 11}`:
+    # the engine's first notice that year is 12-CV). Kinds not named, later years, start at 1.
+    register_stands_at: dict[RegisterKind, RegisterCount] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Without an empty register: a plan stored before the key existed is the same plan."""
+        data: dict[str, Any] = handler(self)
+        if not self.register_stands_at:
+            data.pop("register_stands_at", None)
+        return data
+
+    def register_start(self, kind: str, year: int) -> int:
+        """The last number the committee's register gave to `kind` before the engine, in `year`."""
+        return self.register_stands_at.get(kind, 0) if year == self.issued_on.year else 0
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Self:

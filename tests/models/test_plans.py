@@ -65,6 +65,8 @@ def _plan_with(tmp_path: Path, **changes: object) -> Path:
         ({"owner": "NOPE"}, "plan.yaml, key owner: 'NOPE' is unknown unit"),
         ({"reports": {"grassroots_due": "2023-06-23"}}, "reports.synthesis_due"),
         ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+        ({"register_stands_at": {"cv": 3}}, "key register_stands_at.cv.[key]: String should match"),
+        ({"register_stands_at": {"CV": -1}}, "key register_stands_at.CV: Input should be greater"),
     ],
 )
 def test_a_bad_plan_is_refused(
@@ -126,3 +128,15 @@ def test_hostile_yaml_is_refused_cleanly(tmp_path: Path, text: str, expected: st
     path.write_text(text, encoding="utf-8")
     (line,) = _refused(path)
     assert line.startswith(expected), line
+
+
+def test_the_register_key_is_optional_and_kept_only_when_given(tmp_path: Path) -> None:
+    """A plan without the key is the plan stored before it existed (a changed plan is refused
+    after the first run); a plan with it keeps it."""
+    plain = read_plan(PLANS / "la-gi-2023.yaml")
+    assert "register_stands_at" not in plain.model_dump(mode="json")
+    assert plain.register_start("CV", 2023) == 0
+    given = read_plan(_plan_with(tmp_path, register_stands_at={"CV": 11}))
+    assert given.model_dump(mode="json")["register_stands_at"] == {"CV": 11}
+    assert (given.register_start("CV", 2023), given.register_start("CV", 2024)) == (11, 0)
+    assert given.register_start("BC", 2023) == 0
