@@ -1,5 +1,6 @@
 """Writing a campaign's issued documents to a folder an office can browse: one folder per unit,
-each document as the Markdown the engine stored when it issued it, and an index."""
+each notice as the Markdown the engine stored when it issued it and as print-ready HTML, and
+two indexes: index.html (for a browser) and index.md."""
 
 import datetime as dt
 from collections import defaultdict
