@@ -9,12 +9,12 @@ Generates a town, loads it with every fact, and runs the 2023 timeline once thro
 CLI (`campaign run`, a subprocess against one local Prefect server): the reference, with a
 snapshot of the database before and the fingerprint of it after each date. Each trial restores
 the snapshot before a random date, starts `campaign run` at that date in its own process group,
-sends SIGKILL to the whole group after a random delay within that run's reference duration,
-then runs the same date again (with `--skip-ahead`, the next date instead, as the daily
-schedule would) and compares the database with the reference: the audit trail's transitions
-as a multiset, the rows of every table the runs write, every notice announced. It prints, per
-trial, what was lost and what was duplicated (both must be 0) and whether `audit verify`
-passed after the kill and after the re-run."""
+sends SIGKILL to the whole group at a random moment of its work (a delay after its start is
+recorded, within the reference run's work at that date), then runs the same date again (with
+`--skip-ahead`, the next date instead, as the daily schedule would) and compares the database
+with the reference: the audit trail's transitions as a multiset, the rows of every table the
+runs write, every notice announced. It prints, per trial, what was lost and what was duplicated
+(both must be 0) and whether `audit verify` passed after the kill and after the re-run."""
 
 import argparse
 import datetime as dt
@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select, text
 
+from flows.demo import TIMELINE
 from flows.facts import import_facts
 from flows.generate import generate, load_organisation
 from flows.prefect_server import local_prefect_server, wait_healthy
@@ -47,18 +48,7 @@ from models.obligations import Obligation
 from states.audit import verify_chain
 
 CODE = "KILL"
-DATES = [
-    "2023-02-01",
-    "2023-02-15",
-    "2023-02-16",
-    "2023-03-31",
-    "2023-05-12",
-    "2023-05-19",
-    "2023-05-20",
-    "2023-05-27",
-    "2023-06-23",
-    "2023-06-30",
-]
+DATES = [day for day, _ in TIMELINE]  # the dates that matter, as the demo runs them
 # Columns that differ between two equal outcomes: surrogate keys (PostgreSQL's sequences move
 # on in a rolled-back insert), wall-clock times, and the random id of a notice's Prefect event.
 VOLATILE = {
@@ -159,20 +149,42 @@ def campaign_run(url: str, day: str) -> subprocess.Popen[bytes]:
     )
 
 
-def run_to_end(url: str, day: str) -> float:
-    """Run the campaign at `day`; returns its seconds; fails loudly if the run fails."""
-    started = time.perf_counter()
+def runs_at(url: str, day: str) -> int:
+    """How many runs at `day` are recorded (read without taking SQLite's write lock, so the
+    run watched is not slowed by the watching)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            query = select(func.count()).select_from(Run).where(Run.as_of == day)
+            return int(connection.execute(query).scalar() or 0)
+    finally:
+        engine.dispose()
+
+
+def watch(url: str, day: str) -> tuple[subprocess.Popen[bytes], float]:
+    """Start a run at `day`; return it once its start is recorded (or it ended), with the
+    moment (perf_counter) it was seen recorded."""
+    before = runs_at(url, day)
     process = campaign_run(url, day)
+    while process.poll() is None and runs_at(url, day) == before:
+        time.sleep(0.05)
+    return process, time.perf_counter()
+
+
+def run_to_end(url: str, day: str) -> float:
+    """Run the campaign at `day`; returns the seconds of its work (from its start recorded to
+    its end); fails loudly if the run fails."""
+    process, recorded_at = watch(url, day)
     _, err = process.communicate()
     if process.returncode != 0:
         raise SystemExit(f"campaign run {day} failed ({process.returncode}): {err.decode()}")
-    return time.perf_counter() - started
+    return time.perf_counter() - recorded_at
 
 
-def kill_after(url: str, day: str, delay: float) -> bool:
-    """Start a run at `day` and SIGKILL its whole process group after `delay` s; True if the
-    run was still going when killed."""
-    process = campaign_run(url, day)
+def kill_during(url: str, day: str, delay: float) -> bool:
+    """Start a run at `day` and SIGKILL its whole process group `delay` s after its start is
+    recorded; True if the run was still going when killed."""
+    process, _ = watch(url, day)
     try:
         process.wait(timeout=delay)
         return False
@@ -282,9 +294,10 @@ def chain_holds(url: str) -> bool:
 
 @dataclass
 class Reference:
-    """The uninterrupted timeline: each date's seconds and the fingerprint after it; and, made
-    when a trial needs one, the fingerprint of a date skipped (the next date run straight from
-    the snapshot before it): what a kill before the run was recorded amounts to."""
+    """The uninterrupted timeline: each date's seconds of work (from its start recorded) and the
+    fingerprint after it; and, made when a trial needs one, the fingerprint of a date skipped
+    (the next date run straight from the snapshot before it): what a kill before the run was
+    recorded amounts to."""
 
     seconds: list[float]
     after: list[Fingerprint]
@@ -318,7 +331,7 @@ def trial(store: Store, ref: Reference, rng: random.Random, skip_ahead: bool) ->
     delay = rng.uniform(0.0, ref.seconds[index])
     store.copy(f"before-{index}", "trial")
     url = store.url("trial")
-    killed = kill_after(url, DATES[index], delay)
+    killed = kill_during(url, DATES[index], delay)
     verified_after_kill = chain_holds(url)
     # A run killed before its start was recorded never happened: skipping ahead then skips it.
     started = recorded(url, DATES[index])

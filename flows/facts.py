@@ -289,12 +289,19 @@ def _members_unit(context: _Context, row: int, fact: FactRow) -> str | None:
     if not fact.member:
         context.bad(row, "unit", "is empty (give the unit, or the member whose unit it is)")
         return None
-    found = context.members.get(fact.member)
+    found = _known_member(context, row, fact.member)
     if found is None:
-        context.bad(row, "member", f"unknown member '{fact.member}'")
         return None
     member_id, unit_id, _ = found
     return _unit_on(context, member_id, fact.date) or context.unit_codes[unit_id]
+
+
+def _known_member(context: _Context, row: int, code: str) -> tuple[int, int, str] | None:
+    """The roster's (id, unit id, status) of member `code`, or None with the row refused."""
+    found = context.members.get(code)
+    if found is None:
+        context.bad(row, "member", f"unknown member '{code}'")
+    return found
 
 
 def _unit_on(context: _Context, member_id: int, day: dt.date) -> str | None:
@@ -311,9 +318,8 @@ def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -
         if fact.kind in MEMBER_KINDS:
             context.bad(row, "member", f"'{fact.kind.value}' needs a member")
         return None
-    found = context.members.get(fact.member)
+    found = _known_member(context, row, fact.member)
     if found is None:
-        context.bad(row, "member", f"unknown member '{fact.member}'")
         return None
     member_id, unit_id, status = found
     then = _unit_on(context, member_id, fact.date)
