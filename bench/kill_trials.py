@@ -155,7 +155,8 @@ def runs_at(url: str, day: str) -> int:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            query = select(func.count()).select_from(Run).where(Run.as_of == day)
+            as_of = dt.date.fromisoformat(day)
+            query = select(func.count()).select_from(Run).where(Run.as_of == as_of)
             return int(connection.execute(query).scalar() or 0)
     finally:
         engine.dispose()
