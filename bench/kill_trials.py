@@ -206,7 +206,8 @@ def fingerprint(url: str) -> Fingerprint:
             for table in sorted(set(schema.get_table_names()) - SKIPPED):
                 columns = [c["name"] for c in schema.get_columns(table)]
                 kept = [c for c in columns if c not in VOLATILE]
-                rows = session.execute(text(f"SELECT {', '.join(kept)} FROM {table}"))
+                quoted = ", ".join(f'"{c}"' for c in kept)  # `window` is a keyword
+                rows = session.execute(text(f'SELECT {quoted} FROM "{table}"'))
                 found[table] = Counter(
                     tuple(_plain(c, v) for c, v in zip(kept, row, strict=True)) for row in rows
                 )

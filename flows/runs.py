@@ -19,7 +19,9 @@ from states.engine import FireContext, fire
 
 
 def check_run(session: Session, code: str, as_of: dt.date) -> Campaign:
-    """Refuse a run that would go back in time, or of a closed campaign."""
+    """Refuse a run that would go back in time, or of a closed campaign past the date it
+    closed at (run again at that date, it changes nothing and announces what a killed run left
+    unannounced)."""
     campaign = get_campaign(session, code)
     latest = session.scalar(select(func.max(Run.as_of)).where(Run.campaign_id == campaign.id))
     if latest is not None and as_of < latest:
@@ -27,7 +29,7 @@ def check_run(session: Session, code: str, as_of: dt.date) -> Campaign:
             f"campaign {code} has already run as of {latest:%d/%m/%Y}; a run as of "
             f"{as_of:%d/%m/%Y} would go back in time (use --as-of {latest} or later)"
         )
-    if campaign.state == "closed":
+    if campaign.state == "closed" and as_of != latest:
         raise OutOfScope(f"campaign {code} is closed; nothing more to run")
     return campaign
 

@@ -39,7 +39,14 @@ from states.engine import fire_many
 from states.obligation import OBLIGATION
 from tests.cli import CAMPAIGN
 from tests.flows.conftest import load_town
-from tests.flows.test_campaign import ON_TIME, _end_state, _facts, _run
+from tests.flows.test_campaign import (
+    ON_TIME,
+    RECORDED_LATE,
+    REPORTS,
+    _end_state,
+    _facts,
+    _run,
+)
 
 SECRET = "S3cret-0f-the-db"
 
@@ -460,3 +467,25 @@ def test_an_announcement_sent_again_is_the_same_event(per: str) -> None:
     assert {e["id"] for e in first} != {e["id"] for e in other}
     if per == "notice":
         assert [e["id"] for e in first] == [ids[n.document] for n in notices("B1", "B2")]
+
+
+def test_a_run_killed_as_the_campaign_closes_is_finished_at_its_date(
+    town: Engine, tmp_path: Path
+) -> None:
+    """Found by bench/kill_trials.py: a run killed after closing the campaign, before
+    announcing, left its notices unannounced for good, since a closed campaign refused every
+    run. Run again at the date it closed, it changes nothing and announces what was left; a
+    later date is refused as closed."""
+    for name, facts in (("a.csv", ON_TIME), ("b.csv", RECORDED_LATE), ("c.csv", REPORTS)):
+        _facts(town, tmp_path, name, facts)
+    _run(town, "2023-06-24")
+    _killed_after(_url(town), "2023-06-30", "finish-run")
+    with transaction(town) as session:
+        assert get_campaign(session, "T23").state == "closed"
+    again = _run(town, "2023-06-30")
+    assert (again.state, again.transitions, again.notices) == ("closed", 0, [])
+    with transaction(town) as session:
+        unannounced = select(func.count()).where(Document.announced_at.is_(None))
+        assert session.scalar(unannounced.select_from(Document)) == 0
+    with pytest.raises(OutOfScope, match="is closed; nothing more to run"):
+        _run(town, "2023-07-01")
