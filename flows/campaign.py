@@ -55,6 +55,7 @@ from models.plans import Campaign, get_campaign
 from models.settings import EventsPer, get_settings
 from models.units import Unit, UnitKind, roster_revision
 from models.views import AuditHeadView, CampaignStatus, NoticeView, RunResult
+from states.actors import check_actor
 from states.audit import chain_head
 from states.conditions import ladder_context
 from states.engine import FireContext
@@ -494,6 +495,7 @@ def campaign_flow(
     started = time.perf_counter()
     day = as_of or today()
     refuse_password(database_url)
+    actor = _checked(actor)
     with campaign_lock(get_engine(real_url(database_url)), code, day):
         finish_unfinished(code, day, database_url)
         result, status = reconcile(code, day, actor, database_url)
@@ -505,6 +507,15 @@ def campaign_flow(
     _publish(result)
     get_run_logger().info("%s as of %s: %d transitions", code, day, result.transitions)
     return result
+
+
+def _checked(actor: str) -> str:
+    """The run's actor by the CLI's rule (a deployment's parameter is free text; the schedule
+    may record `system`), refused before any work: one length limit on both backends."""
+    try:
+        return check_actor(actor, scheduled=True)
+    except ValueError as exc:
+        raise OutOfScope(f"actor {actor[:64]!r} {exc}") from exc
 
 
 def finish_unfinished(code: str, day: dt.date, url: str | None) -> None:

@@ -489,3 +489,13 @@ def test_a_run_killed_as_the_campaign_closes_is_finished_at_its_date(
         assert session.scalar(unannounced.select_from(Document)) == 0
     with pytest.raises(OutOfScope, match="is closed; nothing more to run"):
         _run(town, "2023-07-01")
+
+
+def test_a_deployments_actor_is_checked_before_any_work(town: Engine) -> None:
+    """Finding 8: a deployment's `actor` parameter is free text (a 100-character one failed
+    the run inside a task on PostgreSQL): the flow refuses it by the CLI's rule before any
+    work, and records nothing."""
+    with pytest.raises(OutOfScope, match="is 100 characters long, at most 64"):
+        campaign_flow("T23", dt.date(2023, 5, 20), "x" * 100, _url(town))
+    with transaction(town) as session:
+        assert list_runs(session, "T23") == []
