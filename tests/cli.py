@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from prefect.settings import PREFECT_API_URL
+
 CAMPAIGN = str(Path(sys.executable).parent / "campaign")
 
 
@@ -13,6 +15,10 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run `campaign ARGS` against `database_url`; return its exit code and output."""
     env = {**os.environ, "CAMPAIGN_DATABASE_URL": database_url, "COLUMNS": "200"}
+    if api := PREFECT_API_URL.value():
+        # The session's Prefect server (tests/flows' harness): a `campaign run` started without
+        # one starts a temporary server of its own, seconds per command.
+        env["PREFECT_API_URL"] = str(api)
     return subprocess.run(
         [CAMPAIGN, *map(str, args)],
         capture_output=True,
