@@ -62,7 +62,8 @@ def print_run(out: Console, result: RunResult) -> None:
         )
     )
     if head := result.audit_head:
-        out.print(f"audit head: event {head.seq:,} (keep {head.seq}:{head.hash})")
+        # On one line, however narrow the terminal: a reviewer copies SEQ:HASH whole.
+        out.print(f"audit head: event {head.seq:,} (keep {head.seq}:{head.hash})", soft_wrap=True)
     out.print(targets_table(result.targets, "targets"))
     if not result.notices:
         out.print("no new notices")

@@ -5,7 +5,7 @@ import datetime as dt
 from rich.console import Console
 
 from flows.render import print_run
-from models.views import NoticeView, RunResult, Target, Targets
+from models.views import AuditHeadView, NoticeView, RunResult, Target, Targets
 
 
 def _notice(unit: str, step: str, level: int, members: int) -> NoticeView:
@@ -44,3 +44,28 @@ def test_reminded_members_are_not_called_late() -> None:
     rows = {line.split("│")[1].strip(): line for line in text.splitlines() if "│ B" in line}
     assert "2 not yet in" in rows["reminder"] and "late" not in rows["reminder"]
     assert "1 late" in rows["overdue"]
+
+
+def test_the_audit_head_to_keep_is_one_line_in_a_narrow_terminal() -> None:
+    """A reviewer copies the run's SEQ:HASH whole: it never wraps."""
+    nothing = Target(done=0, eligible=0, percent=0.0)
+    head = AuditHeadView(seq=6880, hash="ab" * 32, recorded_at="2023-05-12T00:00:00+00:00")
+    result = RunResult(
+        campaign="T23",
+        as_of=dt.date(2023, 5, 12),
+        state="active",
+        transitions=3,
+        facts_applied=0,
+        obligations_created=0,
+        targets=Targets(
+            members_self_assessed=nothing,
+            leaders_self_assessed=nothing,
+            branches_with_sessions=nothing,
+        ),
+        notices=[],
+        audit_head=head,
+    )
+    out = Console(record=True, width=60, markup=False)
+    print_run(out, result)
+    lines = out.export_text().splitlines()
+    assert f"audit head: event 6,880 (keep 6880:{'ab' * 32})" in lines
