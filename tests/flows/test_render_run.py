@@ -20,22 +20,30 @@ def _notice(unit: str, step: str, level: int, members: int) -> NoticeView:
     )
 
 
-def test_reminded_members_are_not_called_late() -> None:
+def _result(**changes: object) -> RunResult:
+    """A run of T23 on 12/05/2023 with nothing done yet, changed as the test says."""
     nothing = Target(done=0, eligible=0, percent=0.0)
-    result = RunResult(
-        campaign="T23",
-        as_of=dt.date(2023, 5, 12),
-        state="running",
-        transitions=3,
-        facts_applied=0,
-        obligations_created=0,
-        targets=Targets(
-            members_self_assessed=nothing,
-            leaders_self_assessed=nothing,
-            branches_with_sessions=nothing,
-        ),
-        notices=[_notice("B1", "reminder", 0, 2), _notice("B2", "overdue", 0, 1)],
+    targets = Targets(
+        members_self_assessed=nothing,
+        leaders_self_assessed=nothing,
+        branches_with_sessions=nothing,
     )
+    return RunResult.model_validate(
+        {
+            "campaign": "T23",
+            "as_of": dt.date(2023, 5, 12),
+            "state": "running",
+            "transitions": 3,
+            "facts_applied": 0,
+            "obligations_created": 0,
+            "targets": targets,
+            **changes,
+        }
+    )
+
+
+def test_reminded_members_are_not_called_late() -> None:
+    result = _result(notices=[_notice("B1", "reminder", 0, 2), _notice("B2", "overdue", 0, 1)])
     out = Console(record=True, width=120, markup=False)
     print_run(out, result)
     text = out.export_text()
@@ -48,23 +56,8 @@ def test_reminded_members_are_not_called_late() -> None:
 
 def test_the_audit_head_to_keep_is_one_line_in_a_narrow_terminal() -> None:
     """A reviewer copies the run's SEQ:HASH whole: it never wraps."""
-    nothing = Target(done=0, eligible=0, percent=0.0)
     head = AuditHeadView(seq=6880, hash="ab" * 32, recorded_at="2023-05-12T00:00:00+00:00")
-    result = RunResult(
-        campaign="T23",
-        as_of=dt.date(2023, 5, 12),
-        state="active",
-        transitions=3,
-        facts_applied=0,
-        obligations_created=0,
-        targets=Targets(
-            members_self_assessed=nothing,
-            leaders_self_assessed=nothing,
-            branches_with_sessions=nothing,
-        ),
-        notices=[],
-        audit_head=head,
-    )
+    result = _result(state="active", notices=[], audit_head=head)
     out = Console(record=True, width=60, markup=False)
     print_run(out, result)
     lines = out.export_text().splitlines()

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -153,11 +154,10 @@ def test_runs_at_two_dates_at_once_end_as_one_reference(
         assert get_campaign(session, "T23").last_run_on == dt.date(2023, 5, 27)
 
 
-def test_a_run_while_another_holds_the_campaign_is_refused_after_waiting(
-    town: Engine, tmp_path: Path
-) -> None:
-    """The lock of a run in another process (here a thread of this one) holds off the CLI,
-    which waits `run_lock_wait_seconds` and says who holds it; one `error:` line, exit 1."""
+@contextmanager
+def _held_elsewhere(town: Engine) -> Iterator[None]:
+    """Campaign T23's run lock held, as of 20/05, by another holder (a thread of this process,
+    as a run in another process would) for the block."""
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:
@@ -169,12 +169,21 @@ def test_a_run_while_another_holds_the_campaign_is_refused_after_waiting(
     holder.start()
     try:
         assert held.wait(10)
-        started = time.monotonic()
-        run = _start(_url(town), "2023-05-21", CAMPAIGN_RUN_LOCK_WAIT_SECONDS="1")
-        _, err = run.communicate(timeout=120)
+        yield
     finally:
         release.set()
         holder.join()
+
+
+def test_a_run_while_another_holds_the_campaign_is_refused_after_waiting(
+    town: Engine, tmp_path: Path
+) -> None:
+    """The lock of a run in another process (here a thread of this one) holds off the CLI,
+    which waits `run_lock_wait_seconds` and says who holds it; one `error:` line, exit 1."""
+    with _held_elsewhere(town):
+        started = time.monotonic()
+        run = _start(_url(town), "2023-05-21", CAMPAIGN_RUN_LOCK_WAIT_SECONDS="1")
+        _, err = run.communicate(timeout=120)
     assert run.returncode == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(
@@ -190,22 +199,13 @@ def test_the_flow_itself_takes_the_lock(town: Engine, monkeypatch: pytest.Monkey
     """A deployment's run (the flow, not the CLI) is held off too."""
     monkeypatch.setenv("CAMPAIGN_RUN_LOCK_WAIT_SECONDS", "0.5")
     get_settings.cache_clear()
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with campaign_lock(town, "T23", dt.date(2023, 5, 20), wait=0):
-            held.set()
-            release.wait(60)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
     try:
-        assert held.wait(10)
-        with pytest.raises(OutOfScope, match="is being run by another process"):
+        with (
+            _held_elsewhere(town),
+            pytest.raises(OutOfScope, match="is being run by another process"),
+        ):
             campaign_flow("T23", dt.date(2023, 5, 21), "tester", _url(town))
     finally:
-        release.set()
-        holder.join()
         get_settings.cache_clear()
     _run(town, "2023-05-21")  # the lock is free again
 
