@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m flows.demo
+	$(PY) -m devtools.demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

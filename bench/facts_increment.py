@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from flows.exports import csv_rows
-from flows.facts import import_facts
-from flows.generate import generate, load_organisation
+from campaign.exports import csv_rows
+from campaign.intake.fact_sheet import import_facts
+from devtools.generate import generate, load_organisation
 from models.db import make_engine, migrate, transaction
 
 

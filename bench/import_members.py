@@ -9,10 +9,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from flows.generate import generate
+from campaign.intake.member_roster import import_members
+from campaign.intake.unit_tree import import_units
+from devtools.generate import generate
 from models.db import make_engine, migrate, transaction
-from models.members import import_members
-from models.units import import_units
 
 
 def main() -> None:

@@ -36,16 +36,16 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from flows.demo import TIMELINE
-from flows.facts import import_facts
-from flows.generate import generate, load_organisation
+from campaign.intake.fact_sheet import import_facts
+from devtools.demo import TIMELINE
+from devtools.generate import generate, load_organisation
 from flows.prefect_server import local_prefect_server, wait_healthy
 from models.audit import AuditEvent
 from models.db import make_engine, migrate, transaction
-from models.documents import Run
 from models.errors import AuditBroken
 from models.obligations import Obligation
-from states.audit import verify_chain
+from models.runs import Run
+from states.audit_chain import verify_chain
 
 CODE = "KILL"
 DATES = [day for day, _ in TIMELINE]  # the dates that matter, as the demo runs them
@@ -115,7 +115,7 @@ def open_store(backend: str, folder: Path) -> Iterator[Store]:
         yield SqliteStore(folder)
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests/
-    from tests.postgres import throwaway_cluster
+    from devtools.postgres import throwaway_cluster
 
     with throwaway_cluster() as admin_url:
         store = PostgresStore(admin_url)

@@ -27,16 +27,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flows.campaign import announcements, campaign_flow, reconcile
-from flows.facts import import_facts
-from flows.generate import generate
+from campaign.intake.fact_sheet import import_facts
+from campaign.intake.member_roster import import_members
+from campaign.intake.plan_register import register_plan
+from campaign.intake.unit_tree import import_units
+from campaign.status import campaign_status
+from devtools.generate import generate
+from flows.campaign_flow import announcements, campaign_flow, reconcile
 from flows.prefect_server import local_prefect_server
-from flows.status import campaign_status
 from models.db import make_engine, migrate, transaction
-from models.members import import_members
-from models.plans import register_plan
 from models.settings import get_settings
-from models.units import import_units
 
 DATES = [
     "2023-02-01",
@@ -234,7 +234,7 @@ def _prefect_database(kind: str) -> Iterator[str | None]:
     from sqlalchemy import create_engine, make_url, text
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's tests/
-    from tests.postgres import throwaway_cluster
+    from devtools.postgres import throwaway_cluster
 
     with throwaway_cluster() as admin_url:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, select, text
 
+from models.campaigns import Campaign
 from models.db import make_engine, migrate, transaction
 from models.obligations import Obligation
-from models.plans import Campaign, read_plan
+from models.plans import read_plan
 from models.units import Unit
-from states.audit import Moves, append_moves, canonical_payload
+from states.audit_chain import Moves, append_moves, canonical_payload
 from states.engine import FireContext, fire, fire_many
 from states.obligation import OBLIGATION
 

@@ -1,6 +1,6 @@
 """Facts: what units report (sessions held, self-assessments, screening steps, nominations,
 reports), their input schema and the `fact` table. Validation against the lifecycles lives in
-`flows/facts.py`, which may use the state machines."""
+`campaign/intake/fact_sheet.py`, which may use the state machines."""
 
 import datetime as dt
 from enum import StrEnum

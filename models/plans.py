@@ -16,24 +16,10 @@ from pydantic import (
     model_serializer,
     model_validator,
 )
-from sqlalchemy import JSON, Date, ForeignKey, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base
-from models.calendar import WorkingCalendar, load_calendar, read_calendar, today
-from models.errors import InputError, NotFound
-from models.units import Unit, UnitKind
-from models.yamlfile import KeyProblem, read_yaml
-from states.actors import SYSTEM_ACTOR
-from states.roster import (
-    ABSENT,
-    CAMPAIGN,
-    PLAN_CHANGED,
-    PLAN_REGISTERED,
-    Change,
-    diff_of,
-    record_changes,
-)
+from models.calendar import WorkingCalendar, load_calendar, read_calendar
+from models.errors import InputError
+from models.yamlfile import read_yaml
 
 
 class Period(BaseModel):
@@ -212,104 +198,7 @@ class PlanFile(BaseModel):
         return self
 
 
-class Campaign(Base):
-    """A registered campaign: its plan and where its lifecycle stands."""
-
-    __tablename__ = "campaign"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(255))
-    owner_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    period_start: Mapped[date] = mapped_column(Date)
-    period_end: Mapped[date] = mapped_column(Date)
-    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="registered")
-    last_run_on: Mapped[date | None] = mapped_column(Date)
-    # The roster revision the plan was last deployed at (None: never deployed).
-    deployed_revision: Mapped[int | None]
-
-    @property
-    def plan_file(self) -> PlanFile:
-        """The registered plan, validated."""
-        return PlanFile.model_validate(self.plan)
-
-
 def read_plan(path: Path) -> PlanFile:
     """Read and validate a plan file (YAML, read safely, at most the settings' size);
     InputError names every problem by its key."""
     return read_yaml(path, PlanFile, "plan", context={"plan_folder": path.parent})
-
-
-def register_plan(
-    path: Path, *, session: Session, actor: str = SYSTEM_ACTOR
-) -> tuple[Campaign, bool]:
-    """Register the plan in `path`; returns the campaign and whether it is new.
-
-    Registering the same plan again changes nothing; a changed plan is accepted only before the
-    campaign's first run. A new plan and a changed one are audit events by `actor`."""
-    plan = read_plan(path)
-    owner = session.scalar(select(Unit).where(Unit.code == plan.owner))
-    if owner is None or owner.kind not in (UnitKind.province.value, UnitKind.district.value):
-        what = "unknown unit" if owner is None else f"a {owner.kind}, not a district or province"
-        raise InputError([KeyProblem(path.name, None, "owner", f"'{plan.owner}' is {what}")])
-    data = plan.model_dump(mode="json")
-    campaign = session.scalar(select(Campaign).where(Campaign.code == plan.code))
-    if campaign is not None:
-        if campaign.plan != data and campaign.last_run_on is not None:
-            raise InputError(
-                [
-                    KeyProblem(
-                        path.name,
-                        None,
-                        "code",
-                        f"campaign '{plan.code}' has already run; its plan can no longer change",
-                    )
-                ]
-            )
-        changed = diff_of(campaign.plan, data)
-        _apply(campaign, plan, owner, data)
-        if changed:
-            _audit(session, campaign, PLAN_CHANGED, campaign.state, changed, actor=actor)
-        return campaign, False
-    campaign = Campaign(code=plan.code)
-    _apply(campaign, plan, owner, data)
-    session.add(campaign)
-    session.flush()
-    registered = f"registered from {path.name}"
-    _audit(session, campaign, PLAN_REGISTERED, ABSENT, {}, actor=actor, reason=registered)
-    return campaign, True
-
-
-def _audit(
-    session: Session,
-    campaign: Campaign,
-    trigger: str,
-    before: str,
-    diff: dict[str, tuple[Any, Any]],
-    *,
-    actor: str,
-    reason: str | None = None,
-) -> None:
-    """The plan's event: its campaign's, at the owner, from `before` to the campaign's state."""
-    session.flush()
-    change = Change(
-        campaign.id, campaign.id, campaign.owner_id, None, before, campaign.state, diff, reason
-    )
-    record_changes(session, CAMPAIGN, trigger, [change], at=today(), actor=actor)
-
-
-def _apply(campaign: Campaign, plan: PlanFile, owner: Unit, data: dict[str, Any]) -> None:
-    campaign.title = plan.title
-    campaign.owner_id = owner.id
-    campaign.period_start = plan.period.start
-    campaign.period_end = plan.period.end
-    campaign.plan = data
-
-
-def get_campaign(session: Session, code: str) -> Campaign:
-    """The campaign registered under `code`."""
-    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
-    if campaign is None:
-        raise NotFound(f"no campaign '{code}'; register its plan with `campaign plan register`")
-    return campaign

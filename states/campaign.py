@@ -3,7 +3,7 @@ closed (the committee's synthesis is in, or an operator closes it)."""
 
 from enum import Enum
 
-from models.plans import Campaign
+from models.campaigns import Campaign
 from states.lifecycle import Lifecycle, step
 
 

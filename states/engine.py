@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from transitions import MachineError
 
 from models.errors import ConcurrentChange, TransitionRefused
-from states.audit import Moves, append_events, append_moves, canonical_payload
+from states.audit_chain import Moves, append_events, append_moves, canonical_payload
 from states.conditions import EFFECTS, RULES, FireContext
 from states.lifecycle import Lifecycle, LifecycleError, Step
 

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from states.audit import Moves, append_events, append_moves, canonical_payload
+from states.audit_chain import Moves, append_events, append_moves, canonical_payload
 
 ABSENT = "absent"
 

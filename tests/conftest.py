@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from devtools.postgres import throwaway_cluster
 from models.db import make_engine, migrate
-from tests.postgres import throwaway_cluster
+from tests.town import load_town
 
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -91,3 +93,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _ran:
         counts = ", ".join(f"{_ran[b]} on {b}" for b in BACKENDS)
         terminalreporter.write_line(f"database-backed tests: {counts}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API for every flow run of the session."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def town(engine: Engine, tmp_path: Path) -> Engine:
+    """The test town in the test's database."""
+    return load_town(engine, tmp_path)

@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from models.campaigns import Campaign
 from models.members import Member
 from models.obligations import Obligation
-from models.plans import Campaign
 from models.units import Unit
 
 PLAN = {

@@ -9,26 +9,29 @@ from prefect.events import Event
 from prefect.settings import PREFECT_SERVER_EVENTS_MAXIMUM_RELATED_RESOURCES, temporary_settings
 from sqlalchemy import Engine, func, select
 
-from flows import apply, facts
-from flows import campaign as flow
-from flows.campaign import campaign_flow
-from flows.facts import import_facts
-from flows.notices import STEP_TITLES
-from flows.status import AuditFilter, audit_trail, campaign_status, open_escalations
+from campaign import apply
+from campaign.intake import fact_sheet as facts
+from campaign.intake.fact_sheet import import_facts
+from campaign.intake.member_roster import import_members
+from campaign.intake.plan_register import register_plan
+from campaign.notices import STEP_TITLES
+from campaign.status import AuditFilter, audit_trail, campaign_status, open_escalations
+from flows import campaign_flow as flow
+from flows.campaign_flow import campaign_flow
 from models.audit import AuditEvent
+from models.campaigns import get_campaign
 from models.casework import Assessment
 from models.db import make_engine, migrate, transaction
 from models.documents import Document
 from models.errors import InputError, OutOfScope
 from models.facts import Fact
-from models.members import Member, import_members
+from models.members import Member
 from models.obligations import Obligation
-from models.plans import get_campaign, register_plan
 from models.views import NoticeView
-from states.audit import chain_head, verify_chain
+from states.audit_chain import chain_head, verify_chain
 from states.conditions import FireContext
 from tests.files import MEMBER_HEADER, write_csv
-from tests.flows.conftest import MEMBERS, load_town, plan_for
+from tests.town import MEMBERS, load_town, plan_for
 
 FACT_HEADER = ["date", "kind", "unit", "member", "note"]
 ON_TIME = [
@@ -546,7 +549,7 @@ def test_a_run_cut_short_is_finished_by_running_again(town: Engine, tmp_path: Pa
 def test_the_daily_run_skips_a_refused_campaign_and_runs_the_others(
     town: Engine, tmp_path: Path
 ) -> None:
-    from flows.campaign import daily_campaigns
+    from flows.campaign_flow import daily_campaigns
 
     _register_2024(town, tmp_path)
     _run(town, "2023-05-20")

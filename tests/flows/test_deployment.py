@@ -23,14 +23,14 @@ from prefect.events import Event
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from sqlalchemy import select
 
-from flows.campaign import campaign_flow
-from flows.notices import STEP_TITLES
+from campaign.notices import STEP_TITLES
+from flows.campaign_flow import campaign_flow
 from flows.prefect_server import local_prefect_server, wait_healthy
+from models.campaigns import Campaign
 from models.db import make_engine, migrate, transaction
-from models.plans import Campaign
 from models.settings import get_settings
 from models.views import RunResult
-from tests.flows.conftest import load_town
+from tests.town import load_town
 
 ROOT = Path(__file__).parents[2]
 PREFECT = str(Path(sys.executable).parent / "prefect")
@@ -66,7 +66,7 @@ def test_prefect_yaml_schedules_the_daily_run_in_vietnam() -> None:
     assert deployments["daily"]["schedules"] == [
         {"cron": "0 6 * * *", "timezone": "Asia/Ho_Chi_Minh", "active": True}
     ]
-    assert deployments["on-demand"]["entrypoint"] == "flows/campaign.py:campaign_flow"
+    assert deployments["on-demand"]["entrypoint"] == "flows/campaign_flow.py:campaign_flow"
 
 
 def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path, prefect_api: str) -> None:

@@ -27,27 +27,20 @@ from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from flows.campaign import _secret_url, campaign_flow, database_name, run_campaign
-from flows.lock import campaign_lock
-from flows.runs import list_runs
+from campaign.lock import campaign_lock
+from campaign.run_record import list_runs
+from flows.campaign_flow import _secret_url, campaign_flow, database_name, run_campaign
+from models.campaigns import get_campaign
 from models.db import make_engine, migrate, transaction
 from models.documents import Document
 from models.errors import OutOfScope
-from models.plans import get_campaign
 from models.settings import get_settings
 from states.conditions import FireContext
 from states.engine import fire_many
 from states.obligation import OBLIGATION
-from tests.cli import CAMPAIGN
-from tests.flows.conftest import load_town
-from tests.flows.test_campaign import (
-    ON_TIME,
-    RECORDED_LATE,
-    REPORTS,
-    _end_state,
-    _facts,
-    _run,
-)
+from tests.cli_process import CAMPAIGN
+from tests.flows.test_campaign import ON_TIME, RECORDED_LATE, REPORTS, _end_state, _facts, _run
+from tests.town import load_town
 
 SECRET = "S3cret-0f-the-db"
 
@@ -236,7 +229,7 @@ def test_a_row_moved_meanwhile_is_not_moved_again(town: Engine) -> None:
 
 KILLER = """
 import datetime as dt, os, signal, sys
-from flows.campaign import run_campaign
+from flows.campaign_flow import run_campaign
 
 def kill_after(task: str, total: int) -> None:
     if task == sys.argv[3]:
@@ -441,7 +434,7 @@ def test_a_password_never_reaches_prefect(
 def test_an_announcement_sent_again_is_the_same_event(per: str) -> None:
     """The events of the same pending notices carry the same ids however often they are built
     (Prefect keeps one event per id); other notices, other ids."""
-    from flows.campaign import announcements
+    from flows.campaign_flow import announcements
     from models.views import NoticeView
 
     def notices(*units: str) -> list[NoticeView]:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from campaign.intake.unit_tree import UNIT_COLUMNS
 from models.errors import InputError, Problem, Problems
 from models.files import read_sheet
 from models.settings import get_settings
-from models.units import UNIT_COLUMNS
 from tests.files import TOWN_UNITS, UNIT_HEADER, write_csv, write_xlsx
 
 

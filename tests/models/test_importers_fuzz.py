@@ -11,22 +11,18 @@ from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import Engine, func, select
 
-from flows.facts import import_facts
+from campaign.intake.fact_sheet import import_facts
+from campaign.intake.member_roster import import_members
+from campaign.intake.plan_register import register_plan
+from campaign.intake.unit_tree import UNIT_COLUMNS, import_units
+from models.campaigns import Campaign
 from models.db import transaction
 from models.errors import InputError
 from models.facts import FACT_COLUMNS, Fact
 from models.files import read_sheet
-from models.members import Member, import_members
-from models.plans import Campaign, register_plan
-from models.units import UNIT_COLUMNS, Unit, import_units
-from tests.files import (
-    MEMBER_HEADER,
-    TOWN_MEMBERS,
-    TOWN_UNITS,
-    UNIT_HEADER,
-    write_csv,
-    write_xlsx,
-)
+from models.members import Member
+from models.units import Unit
+from tests.files import MEMBER_HEADER, TOWN_MEMBERS, TOWN_UNITS, UNIT_HEADER, write_csv, write_xlsx
 
 PLANS = Path(__file__).parents[2] / "plans"
 FUZZ = settings(

@@ -10,10 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
+from campaign.intake.member_roster import import_members
+from campaign.intake.unit_tree import import_units
 from models.db import transaction
 from models.errors import InputError
-from models.members import Member, MemberChange, import_members
-from models.units import Unit, import_units
+from models.members import Member, MemberChange
+from models.units import Unit
 from tests.files import (
     MEMBER_HEADER,
     MEMBER_HEADER_VI,

@@ -6,10 +6,12 @@ import pytest
 import yaml
 from sqlalchemy import Engine, func, select
 
+from campaign.intake.plan_register import register_plan
+from campaign.intake.unit_tree import import_units
+from models.campaigns import Campaign
 from models.db import transaction
 from models.errors import InputError
-from models.plans import Campaign, read_plan, register_plan
-from models.units import import_units
+from models.plans import read_plan
 from tests.files import UNIT_HEADER, write_csv
 
 PLANS = Path(__file__).parents[2] / "plans"

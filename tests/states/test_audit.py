@@ -15,7 +15,7 @@ from models.audit import GENESIS, AuditEvent
 from models.db import make_engine, transaction
 from models.errors import AuditBroken, InputError
 from models.views import AuditHeadView
-from states.audit import (
+from states.audit_chain import (
     Moves,
     append_events,
     append_moves,

@@ -14,7 +14,7 @@ from models.audit import AuditEvent
 from models.db import transaction
 from models.errors import TransitionRefused
 from models.obligations import Obligation
-from states.audit import verify_chain
+from states.audit_chain import verify_chain
 from states.engine import FireContext, fire, fire_many
 from states.obligation import OBLIGATION
 from tests import factories

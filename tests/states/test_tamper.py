@@ -22,9 +22,9 @@ from models.audit import GENESIS, AuditEvent, AuditHead
 from models.db import transaction
 from models.errors import AuditBroken
 from models.views import AuditHeadView
-from states.audit import CONTENT, Moves, append_events, append_moves, chain_head, digest
-from states.audit import verify_chain as _verify_chain
-from tests.cli import run_cli
+from states.audit_chain import CONTENT, Moves, append_events, append_moves, chain_head, digest
+from states.audit_chain import verify_chain as _verify_chain
+from tests.cli_process import run_cli
 
 BATCHES, PER_BATCH = 5, 8
 LAST = BATCHES * PER_BATCH

@@ -1,0 +1,1 @@
+"""The campaign's logic: plain functions over a SQLAlchemy `Session`, no Prefect."""

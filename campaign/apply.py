@@ -1,0 +1,348 @@
+"""Applying recorded facts at a run's date: lifecycle facts move self-assessments, screening
+cases and commendations (set-based, in rounds: each entity's first unapplied fact, then its
+second …); the other facts become the evidence that obligations are judged by."""
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased
+
+from campaign.deploy import session_windows
+from campaign.intake.fact_sheet import fact_transition
+from models.bulk import in_lists
+from models.campaigns import Campaign
+from models.facts import Fact, FactKind
+from models.members import Member
+from models.obligations import Obligation
+from models.plans import SessionsPer
+from models.units import Unit
+from states.audit_chain import append_events, canonical_payload
+from states.engine import FireContext, fire_many
+from states.lifecycle import Lifecycle
+from states.lifecycles import OPENING
+
+ASSESSMENT_KINDS = (
+    FactKind.self_assessment_submitted,
+    FactKind.self_assessment_accepted,
+    FactKind.self_assessment_returned,
+)
+SCREENING_KINDS = (FactKind.screening_opened, FactKind.screening_step)
+COMMENDATION_KINDS = (
+    FactKind.exemplar_nominated,
+    FactKind.exemplar_approved,
+    FactKind.exemplar_rejected,
+)
+
+
+def _unapplied(campaign_id: int, as_of: dt.date, kinds: Iterable[str]) -> ColumnElement[bool]:
+    return and_(
+        Fact.campaign_id == campaign_id,
+        Fact.applied_on.is_(None),
+        Fact.date <= as_of,
+        Fact.kind.in_(list(kinds)),
+    )
+
+
+# A run's pending lifecycle facts, numbered per entity (its member, or its unit when no member):
+# round n holds every entity's n-th fact, and each (round, kind, note) is applied set-based.
+# A temporary table, filled and read by SQL inside the task's transaction and dropped at its
+# end (a rollback drops it too): a day of a million facts stays in the database, not in memory.
+_ROUNDS = Table(
+    "pending_round",
+    MetaData(),
+    Column("round", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("member_id", Integer),
+    Column("unit_id", Integer, nullable=False),
+    Column("date", Date, nullable=False),
+    Column("fact_id", Integer, nullable=False),
+    Index("ix_pending_round_group", "round", "kind", "note", "member_id", "unit_id"),
+    prefixes=["TEMPORARY"],
+)
+_R = _ROUNDS.c
+
+
+def _number_rounds(
+    session: Session, campaign_id: int, as_of: dt.date, kinds: list[str]
+) -> list[tuple[int, str, str]]:
+    """Fill the rounds table with the pending facts of `kinds`; return its groups in order."""
+    entity = (Fact.member_id, case((Fact.member_id.is_(None), Fact.unit_id)))
+    pending = select(
+        func.row_number().over(partition_by=entity, order_by=(Fact.date, Fact.id)),
+        Fact.kind,
+        Fact.note,
+        Fact.member_id,
+        Fact.unit_id,
+        Fact.date,
+        Fact.id,
+    ).where(_unapplied(campaign_id, as_of, kinds))
+    _ROUNDS.create(session.connection())
+    session.execute(insert(_ROUNDS).from_select(list(_R.keys()), pending))
+    groups = select(_R.round, _R.kind, _R.note).distinct().order_by(_R.round, _R.kind, _R.note)
+    return [(int(n), str(kind), str(note)) for n, kind, note in session.execute(groups)]
+
+
+def _in_group(group: tuple[int, str, str], *, members: bool) -> ColumnElement[bool]:
+    """Rows of the rounds table in `group`: its members' facts, or its units' own."""
+    n, kind, note = group
+    by = _R.member_id.is_not(None) if members else _R.member_id.is_(None)
+    return and_(_R.round == n, _R.kind == kind, _R.note == note, by)
+
+
+def _targets(lifecycle: Lifecycle, group: tuple[int, str, str]) -> Iterator[ColumnElement[bool]]:
+    """Predicates choosing the group's entities: its members', and its units' own."""
+    table = lifecycle.table
+    yield table.c.member_id.in_(select(_R.member_id).where(_in_group(group, members=True)))
+    by_unit = table.c.unit_id.in_(select(_R.unit_id).where(_in_group(group, members=False)))
+    yield and_(table.c.member_id.is_(None), by_unit) if "member_id" in table.c else by_unit
+
+
+def apply_lifecycle_facts(
+    session: Session, campaign: Campaign, kinds: Iterable[str], ctx: FireContext
+) -> int:
+    """Apply the pending facts of `kinds` dated on or before the run; returns how many facts
+    it applied (their transitions are counted by the audit trail)."""
+    kinds = list(kinds)
+    for group in _number_rounds(session, campaign.id, ctx.as_of, kinds):
+        _apply_group(session, campaign, group, ctx)
+    _ROUNDS.drop(session.connection())
+    return mark_applied(session, campaign, ctx.as_of, kinds)
+
+
+def _apply_group(
+    session: Session, campaign: Campaign, group: tuple[int, str, str], ctx: FireContext
+) -> None:
+    _, kind, note = group
+    found = fact_transition(kind, note)
+    if found is None:
+        return
+    lifecycle, trigger = found
+    scope = lifecycle.table.c.campaign_id == campaign.id
+    fact_ctx = replace(ctx, reason=f"fact {kind} {note}".strip())
+    if trigger is None:
+        _open(session, campaign, lifecycle, group, fact_ctx)
+        trigger = OPENING.get(lifecycle.name)
+        scope = and_(scope, lifecycle.table.c.state == lifecycle.initial)
+    if trigger is None:
+        return
+    for chosen in _targets(lifecycle, group):
+        fire_many(session, lifecycle, trigger, ctx=fact_ctx, where=and_(scope, chosen))
+
+
+def _open(
+    session: Session,
+    campaign: Campaign,
+    lifecycle: Lifecycle,
+    group: tuple[int, str, str],
+    ctx: FireContext,
+) -> None:
+    """Open an entity per fact of the group (a screening case, a nomination), in the facts'
+    order, members' first; audited as `open`."""
+    table = lifecycle.table
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    shared = (literal(campaign.id), literal(lifecycle.initial), literal(ctx.as_of))
+    columns = ["campaign_id", "state", "since", "member_id", "unit_id"]
+    members = (
+        select(*shared, Member.id, Member.unit_id)
+        .join_from(_ROUNDS, Member, Member.id == _R.member_id)
+        .where(_in_group(group, members=True))
+    )
+    units = select(*shared, null(), _R.unit_id).where(_in_group(group, members=False))
+    for rows in (members, units):
+        session.execute(insert(table).from_select(columns, rows.order_by(_R.date, _R.fact_id)))
+    opened = session.execute(
+        select(table.c.id, table.c.unit_id, table.c.member_id)
+        .where(table.c.id > last)
+        .order_by(table.c.id)
+    ).all()
+    append_events(session, (_opened(lifecycle, campaign, row, ctx) for row in opened))
+
+
+def _opened(lifecycle: Lifecycle, campaign: Campaign, row: Any, ctx: FireContext) -> dict[str, Any]:
+    return {
+        "at": ctx.as_of,
+        "actor": ctx.actor,
+        "entity": lifecycle.name,
+        "entity_id": row.id,
+        "campaign_id": campaign.id,
+        "unit_id": row.unit_id,
+        "member_id": row.member_id,
+        "trigger": "open",
+        "from_state": "",
+        "to_state": lifecycle.initial,
+        "reason": ctx.reason,
+        "payload": canonical_payload(None),
+    }
+
+
+def _first_fact(
+    campaign_id: int, as_of: dt.date, kind: str, *where: ColumnElement[bool], nth: int = 1
+) -> Any:
+    return (
+        select(Fact.date)
+        .where(Fact.campaign_id == campaign_id, Fact.kind == kind, Fact.date <= as_of, *where)
+        .order_by(Fact.date)
+        .offset(nth - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _stage(
+    session: Session,
+    campaign_id: int,
+    kind: str,
+    value: Any,
+    *where: ColumnElement[bool],
+    found: bool = False,
+) -> None:
+    """Set the evidence date of the chosen obligations still without one to `value`; `found`
+    when `where` already implies there is one (a new fact of the kind), else rows that have
+    none are left as they are, unwritten."""
+    session.execute(
+        update(Obligation)
+        .where(
+            Obligation.campaign_id == campaign_id,
+            Obligation.kind == kind,
+            Obligation.evidence_on.is_(None),
+            *where,
+            *(() if found else (value.is_not(None),)),
+        )
+        .values(evidence_on=value)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _touched(
+    campaign_id: int, as_of: dt.date, fact_kind: str, by: Any, of: Any
+) -> ColumnElement[bool]:
+    """Rows (obligations, or units) whose unit or member id `by` is the `of` of a fact of
+    `fact_kind` not yet applied: the only ones new evidence can reach. Facts once applied were
+    staged then, and an obligation created later is staged whole by `stage_created`."""
+    return by.in_(select(of).where(_unapplied(campaign_id, as_of, [fact_kind])))
+
+
+def stage_unit_evidence(
+    session: Session,
+    campaign: Campaign,
+    as_of: dt.date,
+    kind: str,
+    fact_kind: str,
+    *which: ColumnElement[bool],
+) -> None:
+    """Evidence of a unit's duty (plan issued, report submitted): the first such fact; for the
+    obligations new facts touch, unless `which` chooses others."""
+    value = _first_fact(campaign.id, as_of, fact_kind, Fact.unit_id == Obligation.unit_id)
+    touched = _touched(campaign.id, as_of, fact_kind, Obligation.unit_id, Fact.unit_id)
+    _stage(session, campaign.id, kind, value, *(which or (touched,)), found=not which)
+
+
+def stage_member_evidence(
+    session: Session, campaign: Campaign, as_of: dt.date, *which: ColumnElement[bool]
+) -> None:
+    """Evidence of a member's self-assessment: the first submission; for the obligations new
+    facts touch, unless `which` chooses others."""
+    kind = FactKind.self_assessment_submitted
+    value = _first_fact(campaign.id, as_of, kind, Fact.member_id == Obligation.member_id)
+    touched = _touched(campaign.id, as_of, kind, Obligation.member_id, Fact.member_id)
+    _stage(session, campaign.id, "self_assess", value, *(which or (touched,)), found=not which)
+
+
+def stage_session_evidence(
+    session: Session, campaign: Campaign, as_of: dt.date, *which: ColumnElement[bool]
+) -> None:
+    """Evidence of the sessions owed: the day the minimum number was reached in the window
+    (for a grassroots organisation, sessions of its branches count too). Recomputed for the
+    units whose sessions came in since the last run, unless `which` chooses the obligations."""
+    plan = campaign.plan_file
+    per_branch = plan.sessions.per is SessionsPer.branch
+    chosen = [which] if which else _new_sessions_reach(session, campaign.id, as_of, per_branch)
+    held = aliased(Unit)
+    owner = aliased(Unit)
+    if per_branch:
+        by_unit: ColumnElement[bool] = Fact.unit_id == Obligation.unit_id
+    else:
+        path = (
+            select(owner.path).where(owner.id == Obligation.unit_id).correlate(Obligation)
+        ).scalar_subquery()
+        by_unit = Fact.unit_id.in_(select(held.id).where(held.path.startswith(path)))
+    for window in session_windows(plan):
+        last = window.end if window.label else as_of
+        value = _first_fact(
+            campaign.id,
+            as_of,
+            FactKind.session_held,
+            by_unit,
+            Fact.date >= window.start,
+            Fact.date <= last,
+            nth=plan.sessions.minimum,
+        )
+        for where in chosen:
+            _stage(
+                session,
+                campaign.id,
+                "hold_session",
+                value,
+                Obligation.window == window.label,
+                *where,
+            )
+
+
+def _new_sessions_reach(
+    session: Session, campaign_id: int, as_of: dt.date, per_branch: bool
+) -> list[tuple[ColumnElement[bool], ...]]:
+    """The obligations sessions not yet applied can change, as predicates (one statement each):
+    a branch's own, or every unit's above or at the units that held them."""
+    kind = FactKind.session_held
+    if per_branch:
+        return [(_touched(campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id),)]
+    held = session.scalars(
+        select(Unit.path).where(_touched(campaign_id, as_of, kind, Unit.id, Fact.unit_id))
+    )
+    above = {path[: end + 1] for path in held for end, c in enumerate(path) if c == "/"}
+    return [
+        (Obligation.unit_id.in_(units),) for units in in_lists(select(Unit.id), Unit.path, above)
+    ]
+
+
+def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id: int) -> None:
+    """Evidence for obligations just created (id above `after_id`), from every fact so far,
+    applied or not: a member or unit that joined the campaign late keeps what it reported."""
+    created = Obligation.id > after_id
+    stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued, created)
+    stage_unit_evidence(
+        session, campaign, as_of, "report_upward", FactKind.report_submitted, created
+    )
+    stage_member_evidence(session, campaign, as_of, created)
+    stage_session_evidence(session, campaign, as_of, created)
+
+
+def mark_applied(session: Session, campaign: Campaign, as_of: dt.date, kinds: Iterable[str]) -> int:
+    """Mark the pending facts of `kinds` (evidence or lifecycle facts) as applied by this run;
+    returns how many."""
+    result = session.execute(
+        update(Fact).where(_unapplied(campaign.id, as_of, kinds)).values(applied_on=as_of)
+    )
+    return int(getattr(result, "rowcount", 0))

@@ -1,0 +1,1 @@
+"""Input files taken in: the units tree, the roster, plans and facts."""

@@ -1,0 +1,1 @@
+"""The operator's command line (`campaign ...`), a thin Typer app over the campaign's logic."""

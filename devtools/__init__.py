@@ -1,0 +1,1 @@
+"""Developer tools: the synthetic organisation generator, the demo, a throwaway PostgreSQL."""
