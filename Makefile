@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export PREFECT_LOGGING_LEVEL ?= WARNING
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test system lint typecheck pytest bench clean
+.PHONY: demo test system lint typecheck architecture pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# The layers, the Prefect-free logic and the absence of import cycles: pyproject.toml's
+# [tool.importlinter] contracts. (Module and function sizes: tests/test_layout.py, in pytest.)
+architecture: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
+
 # PostgreSQL, Chromium and poppler: installed as root, otherwise the command to run is printed.
 system:
 	@bash .ci/system-packages
@@ -31,7 +36,7 @@ system:
 pytest: $(STAMP) system
 	$(VENV)/bin/pytest
 
-test: lint typecheck pytest
+test: lint typecheck architecture pytest
 
 bench: $(STAMP)
 	$(PY) bench/import_members.py
