@@ -21,7 +21,7 @@ from models.members import Member
 from models.plans import PlanFile
 from models.units import Unit
 from models.views import CampaignStatus, Targets, UnitStatus
-from templates.render import render_html, render_markdown
+from templates.render import render
 
 
 class _Entry(NamedTuple):
@@ -260,16 +260,16 @@ def _commended(session: Session, campaign_id: int) -> list[dict[str, str]]:
 def _write(path: Path, template: str, context: dict[str, Any]) -> Path:
     """Write a document as print-ready HTML, and as Markdown beside it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(template, context), encoding="utf-8")
+    path.write_text(render(template, context), encoding="utf-8")
     markdown = template.replace(".html.j2", ".md.j2")
-    path.with_suffix(".md").write_text(render_markdown(markdown, context), encoding="utf-8")
+    path.with_suffix(".md").write_text(render(markdown, context), encoding="utf-8")
     return path
 
 
 def _notice_html(title: str, context: dict[str, Any]) -> str:
     """A stored notice as a print-ready party document (A4)."""
     heading = STEP_TITLES.get(context["step"], title.split(" — ")[0])
-    return render_html(
+    return render(
         "notice.html.j2",
         {
             **context,
@@ -361,7 +361,7 @@ def _indexes(session: Session, out: Path, campaign: Campaign, by_unit: Listed) -
     context = {"code": campaign.code, "title": campaign.title, "groups": groups}
     out.mkdir(parents=True, exist_ok=True)
     html = inside(out, "index.html")
-    html.write_text(render_html("index.html.j2", context), encoding="utf-8")
+    html.write_text(render("index.html.j2", context), encoding="utf-8")
     markdown = inside(out, "index.md")
-    markdown.write_text(render_markdown("index.md.j2", context), encoding="utf-8")
+    markdown.write_text(render("index.md.j2", context), encoding="utf-8")
     return [html, markdown]

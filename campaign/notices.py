@@ -223,9 +223,9 @@ def _document(
 
 
 def _markdown(title: str, context: dict[str, object]) -> str:
-    from templates.render import render_markdown
+    from templates.render import render
 
-    return render_markdown("notice.md.j2", {"title": title, **context})
+    return render("notice.md.j2", {"title": title, **context})
 
 
 def _view(notice: _Notice, as_of: dt.date) -> NoticeView:

@@ -1,9 +1,12 @@
-"""The one Jinja2 environment of the engine, rendering view models (plain data) only."""
+"""The one Jinja2 environment of the engine, rendering view models: the pydantic models of
+campaign/doc_views.py, and the context a notice is stored with."""
 
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from pydantic import BaseModel
 
 from templates.filters import FILTERS
 
@@ -26,11 +29,8 @@ def environment() -> Environment:
     return env
 
 
-def render_markdown(name: str, context: dict[str, Any]) -> str:
-    """Render a Markdown template with `context`."""
-    return environment().get_template(name).render(**context)
-
-
-def render_html(name: str, context: dict[str, Any]) -> str:
-    """Render an HTML template with `context` (autoescaped)."""
-    return environment().get_template(name).render(**context)
+def render(name: str, view: BaseModel | Mapping[str, Any]) -> str:
+    """Render template `name` with the fields of `view` as its names: HTML templates are
+    autoescaped, Markdown ones escape through the `md` filter."""
+    names = dict(view)  # a model's fields stay typed: nested models, dates as dates
+    return environment().get_template(name).render(names)

@@ -22,7 +22,7 @@ from flows.campaign_flow import campaign_flow
 from models.db import transaction
 from models.units import Unit
 from tests.files import write_csv
-from tests.flows.test_campaign import FACT_HEADER, ON_TIME
+from tests.scenario import FACT_HEADER, ON_TIME
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -162,9 +162,9 @@ def test_index_html_links_the_html_documents_and_index_md_the_markdown(documents
 
 
 def test_the_index_escapes_what_it_is_given() -> None:
-    from templates.render import render_html
+    from templates.render import render
 
-    page = render_html(
+    page = render(
         "index.html.j2",
         {"code": "C", "title": "<script>x</script>", "groups": []},
     )

@@ -3,7 +3,7 @@
 import pytest
 
 from templates.filters import markdown_text
-from templates.render import render_markdown
+from templates.render import render
 
 
 @pytest.mark.parametrize(
@@ -35,7 +35,7 @@ def test_a_hostile_name_is_text_in_every_markdown_document() -> None:
     """A unit named with raw HTML and Markdown keeps no tag, link or emphasis in the header
     every Markdown document includes."""
     hostile = '<a href="http://evil.example/">*Chi bộ*</a>'
-    markdown = render_markdown(
+    markdown = render(
         "commendations.md.j2",
         {
             "issuer": {"name": hostile},
