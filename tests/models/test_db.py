@@ -1,5 +1,6 @@
 """The schema: migrations, SQLite pragmas."""
 
+import re
 import warnings
 
 from alembic.autogenerate import compare_metadata
@@ -8,6 +9,7 @@ from sqlalchemy import Engine, inspect, text
 
 from models.base import Base
 from models.db import current_revision, migrate
+from states.lifecycles import ALL
 
 
 def test_schema_is_at_head_and_migrating_again_is_harmless(engine: Engine) -> None:
@@ -40,3 +42,15 @@ def test_sqlite_runs_with_foreign_keys_wal_and_a_large_page_cache(engine: Engine
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA cache_size")).scalar() == -262144  # 256 MiB
+
+
+def test_each_lifecycle_table_allows_exactly_its_states(engine: Engine) -> None:
+    """The migrations keep the states frozen as literals; they must still be the lifecycles'
+    own, in both backends' spelling of the CHECK constraint."""
+    inspector = inspect(engine)
+    for lifecycle in ALL:
+        table = lifecycle.table.name
+        (check,) = [
+            c for c in inspector.get_check_constraints(table) if c["name"] == f"ck_{table}_state"
+        ]
+        assert re.findall(r"'([^']*)'", check["sqltext"]) == lifecycle.state_names, table

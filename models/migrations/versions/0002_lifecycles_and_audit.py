@@ -1,7 +1,8 @@
 """Lifecycles and the audit trail: obligations, self-assessments, screening cases,
 commendations; the append-only, hash-chained audit trail and its head.
 
-The allowed states of each table are generated from the lifecycle definitions in `states/`.
+The allowed states of each table are the lifecycles' states as they were when this migration
+was written, frozen here: a migration must not change when the code does.
 
 Revision ID: 0002
 Revises: 0001
@@ -13,24 +14,33 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from states.assessment import AssessmentState
-from states.campaign import CampaignState
-from states.commendation import CommendationState
-from states.obligation import ObligationState
-from states.screening import ScreeningState
-
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _states(table: str, enum: type) -> sa.CheckConstraint:
-    values = ", ".join(f"'{s.value}'" for s in enum)  # type: ignore[attr-defined]
+CAMPAIGN_STATES = ("registered", "active", "reporting", "closed")
+OBLIGATION_STATES = ("open", "reminded", "met", "overdue", "escalated", "met_late", "waived")
+ASSESSMENT_STATES = ("pending", "submitted", "returned", "accepted", "excluded")
+SCREENING_STATES = (
+    "reviewing",
+    "detected",
+    "educating",
+    "helping",
+    "screening",
+    "cleared",
+    "removed",
+)
+COMMENDATION_STATES = ("nominated", "approved", "rejected")
+
+
+def _states(table: str, states: Sequence[str]) -> sa.CheckConstraint:
+    values = ", ".join(f"'{s}'" for s in states)
     return sa.CheckConstraint(f"state IN ({values})", name=op.f(f"ck_{table}_state"))
 
 
-def _casework(name: str, enum: type, *, member_nullable: bool = False) -> None:
+def _casework(name: str, states: Sequence[str], *, member_nullable: bool = False) -> None:
     op.create_table(
         name,
         sa.Column("id", sa.Integer(), nullable=False),
@@ -48,7 +58,7 @@ def _casework(name: str, enum: type, *, member_nullable: bool = False) -> None:
         ),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], name=op.f(f"fk_{name}_unit_id_unit")),
         sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
-        _states(name, enum),
+        _states(name, states),
         *(
             [sa.UniqueConstraint("campaign_id", "member_id", name=op.f(f"uq_{name}_campaign_id"))]
             if name == "assessment"
@@ -79,7 +89,7 @@ POSTGRES_GUARDS = [
 
 def upgrade() -> None:
     with op.batch_alter_table("campaign") as batch:
-        batch.create_check_constraint("state", _states("campaign", CampaignState).sqltext)
+        batch.create_check_constraint("state", _states("campaign", CAMPAIGN_STATES).sqltext)
     op.create_table(
         "obligation",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -107,14 +117,14 @@ def upgrade() -> None:
             "kind IN ('issue_plan', 'hold_session', 'self_assess', 'report_upward')",
             name=op.f("ck_obligation_kind"),
         ),
-        _states("obligation", ObligationState),
+        _states("obligation", OBLIGATION_STATES),
     )
     op.create_index("ix_obligation_campaign_state", "obligation", ["campaign_id", "state"])
     op.create_index("ix_obligation_campaign_unit", "obligation", ["campaign_id", "unit_id"])
     op.create_index(op.f("ix_obligation_member_id"), "obligation", ["member_id"])
-    _casework("assessment", AssessmentState)
-    _casework("screening_case", ScreeningState)
-    _casework("commendation", CommendationState, member_nullable=True)
+    _casework("assessment", ASSESSMENT_STATES)
+    _casework("screening_case", SCREENING_STATES)
+    _casework("commendation", COMMENDATION_STATES, member_nullable=True)
     op.create_table(
         "audit_event",
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
