@@ -10,7 +10,7 @@ from campaign.intake.member_roster import import_members
 from campaign.intake.plan_register import register_plan
 from campaign.intake.unit_tree import import_units
 from models.db import transaction
-from tests.files import MEMBER_HEADER, UNIT_HEADER, write_csv
+from tests.input_files import MEMBER_HEADER, UNIT_HEADER, write_csv
 
 PLANS = Path(__file__).parents[1] / "plans"
 UNITS = [

@@ -21,7 +21,7 @@ from devtools.generate import generate
 from flows.campaign_flow import campaign_flow
 from models.db import transaction
 from models.units import Unit
-from tests.files import write_csv
+from tests.input_files import write_csv
 from tests.scenario import FACT_HEADER, ON_TIME
 
 CHROMIUM_FLAGS = [

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from tests.cli_process import run_cli
-from tests.files import MEMBER_HEADER, TOWN_MEMBERS, TOWN_UNITS, UNIT_HEADER_VI, write_csv
+from tests.input_files import MEMBER_HEADER, TOWN_MEMBERS, TOWN_UNITS, UNIT_HEADER_VI, write_csv
 
 PLANS = Path(__file__).parents[2] / "plans"
 

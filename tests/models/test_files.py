@@ -11,7 +11,7 @@ from campaign.intake.unit_tree import UNIT_COLUMNS
 from models.errors import InputError, Problem, Problems
 from models.files import read_sheet
 from models.settings import get_settings
-from tests.files import TOWN_UNITS, UNIT_HEADER, write_csv, write_xlsx
+from tests.input_files import TOWN_UNITS, UNIT_HEADER, write_csv, write_xlsx
 
 
 def _refused(path: Path) -> list[str]:

@@ -16,7 +16,7 @@ from models.db import transaction
 from models.errors import InputError
 from models.members import Member, MemberChange
 from models.units import Unit
-from tests.files import (
+from tests.input_files import (
     MEMBER_HEADER,
     MEMBER_HEADER_VI,
     TOWN_MEMBERS,

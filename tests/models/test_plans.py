@@ -12,7 +12,7 @@ from models.campaigns import Campaign
 from models.db import transaction
 from models.errors import InputError
 from models.plans import read_plan
-from tests.files import UNIT_HEADER, write_csv
+from tests.input_files import UNIT_HEADER, write_csv
 
 PLANS = Path(__file__).parents[2] / "plans"
 

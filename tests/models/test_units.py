@@ -10,7 +10,7 @@ from campaign.intake.unit_tree import import_units
 from models.db import transaction
 from models.errors import InputError
 from models.units import Unit
-from tests.files import TOWN_UNITS, UNIT_HEADER, UNIT_HEADER_VI, write_csv, write_xlsx
+from tests.input_files import TOWN_UNITS, UNIT_HEADER, UNIT_HEADER_VI, write_csv, write_xlsx
 
 
 def _load(engine: Engine, path: Path) -> None:
@@ -80,7 +80,7 @@ def test_a_cycle_is_refused(engine: Engine, tmp_path: Path) -> None:
 
 def test_a_unit_holding_members_cannot_gain_a_branch(engine: Engine, tmp_path: Path) -> None:
     from campaign.intake.member_roster import import_members
-    from tests.files import MEMBER_HEADER, TOWN_MEMBERS
+    from tests.input_files import MEMBER_HEADER, TOWN_MEMBERS
 
     _load(engine, write_csv(tmp_path / "u.csv", UNIT_HEADER, TOWN_UNITS))
     with transaction(engine) as session:

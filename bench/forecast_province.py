@@ -1,6 +1,6 @@
 """A province's forecast (issue 24's figure: under 2 s).
 
-    .venv/bin/python bench/forecast.py --members 200000 [--repeat 5] [--keep FILE]
+    .venv/bin/python bench/forecast_province.py --members 200000 [--repeat 5] [--keep FILE]
 
 Generates a province, imports units, members, the plan and the facts, runs the campaign at
 01/02/2023 and 31/03/2023 through the tasks' plain functions (as bench/timeline.py's plain runs
@@ -23,8 +23,8 @@ from campaign.intake.fact_sheet import import_facts
 from campaign.intake.member_roster import import_members
 from campaign.intake.plan_register import register_plan
 from campaign.intake.unit_tree import import_units
+from campaign.reconcile import reconcile
 from devtools.generate import generate
-from flows.campaign_flow import reconcile
 from models.db import make_engine, migrate, transaction
 from models.views import ForecastView
 
@@ -37,10 +37,6 @@ def _timed(label: str, work: Any) -> Any:
     result = work()
     print(f"{label:<40} {time.perf_counter() - started:7.2f} s")
     return result
-
-
-def _plain(task: Any, /, *args: Any, **kwargs: Any) -> Any:
-    return task.fn(*args, **kwargs)
 
 
 def _load(url: str, root: Path, members: int) -> None:
@@ -59,7 +55,7 @@ def _load(url: str, root: Path, members: int) -> None:
     new_year = dt.date(2026, 1, 1)
     _timed("import facts", lambda: load(import_facts, CODE, files.facts, actor="b", today=new_year))
     for day in RUNS:
-        _timed(f"reconcile as of {day}", lambda d=day: reconcile(CODE, d, "bench", url, _plain))
+        _timed(f"reconcile as of {day}", lambda d=day: reconcile(engine, CODE, d, "bench"))
     engine.dispose()
 
 
