@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -16,7 +18,10 @@ from models.db import make_engine, transaction
 from models.errors import AuditBroken, InputError
 from models.views import AuditHeadView
 from states.audit_chain import (
+    _OWN,
     Moves,
+    _pieces,
+    _text,
     append_events,
     append_moves,
     canonical_payload,
@@ -55,8 +60,9 @@ def test_a_fresh_chain_verifies(engine: Engine) -> None:
 
 
 def test_the_engine_fast_path_hashes_as_the_chain_verifies(engine: Engine) -> None:
-    """`append_moves` writes each event's JSON by hand; `digest`, which verification uses,
-    must find the same hashes (non-ASCII text, quotes and missing ids included)."""
+    """`append_moves` puts each event's numbers between pieces of text encoded once; `digest`,
+    which verification uses, must find the same hashes (non-ASCII text, quotes and missing ids
+    included)."""
     reason = 'fact screening_step "giúp đỡ" — Chi bộ 3'
     payload = canonical_payload({"ghi chú": "đã nhắc", "n": 2})
     rows = [(7, 1, 12, None), (9, None, None, 40), (11, 3, 12, 41)]
@@ -79,6 +85,35 @@ def test_the_engine_fast_path_hashes_as_the_chain_verifies(engine: Engine) -> No
             assert event.hash == digest(prev, vars(event)) and event.prev_hash == prev
             prev = event.hash
         assert verify_chain(session) == 3
+
+
+SHARED = st.fixed_dictionaries(
+    {
+        "at": st.dates(),
+        "recorded_at": st.text(),
+        "actor": st.text(),
+        "entity": st.text(),
+        "trigger": st.text(),
+        "from_state": st.text(),
+        "to_state": st.text(),
+        "reason": st.none() | st.text(),
+        "payload": st.text(),
+    }
+)
+OWN = st.tuples(st.integers(0), *[st.none() | st.integers(0)] * (len(_OWN) - 1))
+
+
+@given(shared=SHARED, own=OWN)
+def test_a_set_based_events_pieces_and_numbers_make_its_hashed_text(
+    shared: dict[str, object], own: tuple[int, ...]
+) -> None:
+    """Any shared text (NULs, quotes, backslashes, braces), cut once into pieces, gives back
+    each event's own text when its numbers are put between them."""
+    pieces = _pieces(shared)
+    numbers = ["null" if n is None else str(n) for n in own]
+    built = "".join(p + n for p, n in zip(pieces, numbers, strict=False)) + pieces[-1]
+    assert len(pieces) == len(_OWN) + 1
+    assert built == _text({**shared, **dict(zip(_OWN, own, strict=True))})
 
 
 @pytest.mark.parametrize(
