@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from campaign.doc_views import DocumentIndex
 from campaign.docs import write_documents
 from campaign.intake.fact_sheet import import_facts
 from campaign.intake.member_roster import import_members
@@ -20,7 +21,9 @@ from campaign.intake.unit_tree import import_units
 from devtools.generate import generate
 from flows.campaign_flow import campaign_flow
 from models.db import transaction
+from models.documents import Document
 from models.units import Unit
+from templates.render import render
 from tests.input_files import write_csv
 from tests.scenario import FACT_HEADER, ON_TIME
 
@@ -162,13 +165,26 @@ def test_index_html_links_the_html_documents_and_index_md_the_markdown(documents
 
 
 def test_the_index_escapes_what_it_is_given() -> None:
-    from templates.render import render
-
-    page = render(
-        "index.html.j2",
-        {"code": "C", "title": "<script>x</script>", "groups": []},
-    )
+    page = render("index.html.j2", DocumentIndex(code="C", title="<script>x</script>", groups=[]))
     assert "<script>x" not in page and "&lt;script&gt;x" in page
+
+
+def test_a_notice_stored_before_the_register_and_names_prints_as_then(
+    documents: Path, town: Engine, tmp_path: Path
+) -> None:
+    """A notice stored without a number, a recipient's name or the copied units' names (by an
+    older engine) prints a number for the office to write in, and the units' codes."""
+    with transaction(town) as session:
+        stored = session.scalars(select(Document).where(Document.key.like("%:G2:escalation:%")))
+        notice = stored.one()
+        old = ("number", "recipient_name", "copied_names")
+        notice.context = {k: v for k, v in notice.context.items() if k not in old}
+    with transaction(town) as session:
+        write_documents(session, "T23", tmp_path / "again")
+    html = (tmp_path / "again" / "G2" / "2023-05-20-escalation-2.html").read_text("utf-8")
+    assert "Số …-CV</div>" in html
+    assert "<li>TOWN,</li><li>G2,</li><li>Lưu Văn phòng.</li>" in html
+    assert "Kính gửi: Chi bộ Trường THCS Nguyễn Du, qua TOWN.</p>" in html
 
 
 def test_notices_name_their_recipients_by_name(documents: Path) -> None:

@@ -1,7 +1,10 @@
 """The templates' filters: user-typed text goes into Markdown as text."""
 
+import datetime as dt
+
 import pytest
 
+from campaign.doc_views import CommendationList, CommendationRow, Issuer
 from templates.filters import markdown_text
 from templates.render import render
 
@@ -35,18 +38,21 @@ def test_a_hostile_name_is_text_in_every_markdown_document() -> None:
     """A unit named with raw HTML and Markdown keeps no tag, link or emphasis in the header
     every Markdown document includes."""
     hostile = '<a href="http://evil.example/">*Chi bộ*</a>'
-    markdown = render(
-        "commendations.md.j2",
-        {
-            "issuer": {"name": hostile},
-            "number": "1-KH",
-            "place": "La Gi",
-            "issued_on": "2023-05-20",
-            "heading": "Danh sách",
-            "subject": hostile,
-            "rows": [{"name": hostile, "unit": hostile}],
-            "recipients": [hostile],
-        },
+    listed = CommendationList(
+        title="Danh sách",
+        issuer=Issuer(name=hostile),
+        number="1-KH",
+        place="La Gi",
+        issued_on=dt.date(2023, 5, 20),
+        heading="Danh sách",
+        subject=hostile,
+        theme="Học tập",
+        plan_number="số 1-KH",
+        period_start=dt.date(2023, 3, 1),
+        period_end=dt.date(2023, 6, 30),
+        rows=[CommendationRow(name=hostile, unit=hostile)],
+        recipients=[hostile],
     )
+    markdown = render("commendations.md.j2", listed)
     assert "<a" not in markdown and "</a>" not in markdown and "*Chi bộ*" not in markdown
     assert markdown.count('&lt;a href="http://evil.example/"&gt;\\*Chi bộ\\*&lt;/a&gt;') == 4
