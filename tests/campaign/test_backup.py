@@ -17,7 +17,9 @@ from models.obligations import Obligation
 from states.audit_chain import verify_chain
 from states.roster import record_changes
 from tests.cli_process import run_cli
-from tests.flows.test_campaign import ON_TIME, RECORDED_LATE, _facts, _run
+from tests.scenario import ON_TIME, RECORDED_LATE
+from tests.scenario import record_facts as _facts
+from tests.scenario import run_flow as _run
 
 
 def _url(engine: Engine) -> str:

@@ -14,8 +14,8 @@ from models.db import transaction
 from models.errors import InputError
 from models.facts import Fact
 from models.units import Unit
-from tests.files import MEMBER_HEADER, write_csv
-from tests.flows.test_campaign import FACT_HEADER
+from tests.input_files import MEMBER_HEADER, write_csv
+from tests.scenario import FACT_HEADER
 from tests.town import MEMBERS
 
 

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, update
@@ -15,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from campaign.forecast import _steps, forecast, read_only
 from campaign.intake.plan_register import register_plan
-from flows.campaign_flow import reconcile
+from campaign.reconcile import reconcile
 from models.calendar import load_calendar
 from models.campaigns import get_campaign
 from models.db import transaction
@@ -24,21 +23,17 @@ from models.obligations import Obligation
 from models.units import Unit
 from models.views import ForecastView, ObligationForecast
 from states.conditions import step_dates
-from tests.cli_process import run_cli
-from tests.flows.test_campaign import ON_TIME, _facts
 from tests.campaign.test_working_days import DATES
+from tests.cli_process import run_cli
+from tests.scenario import ON_TIME
+from tests.scenario import record_facts as _facts
 from tests.town import plan_for
 
 DAY = dt.timedelta(days=1)
 
 
-def _plain(task: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """A task's plain function: the same work without Prefect's bookkeeping (quicker)."""
-    return task.fn(*args, **kwargs)
-
-
 def _run(engine: Engine, code: str, day: dt.date) -> None:
-    reconcile(code, day, "tester", engine.url.render_as_string(hide_password=False), call=_plain)
+    reconcile(engine, code, day, "tester")
 
 
 def _forecast(engine: Engine, code: str, as_of: dt.date) -> ForecastView:

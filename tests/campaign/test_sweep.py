@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import event, select, text
 
-import flows.campaign_flow as campaign_flow
+import campaign.sweep
 from campaign.intake.fact_sheet import import_facts
-from campaign.sweep import chunks_of_units, sweep
+from campaign.reconcile import reconcile
+from campaign.sweep import chunks_of_units, sweep, sweep_chunks
 from devtools.generate import GeneratedFiles, generate, load_organisation
 from models.audit import AuditEvent
-from models.campaigns import Campaign
+from models.campaigns import Campaign, get_campaign
 from models.db import make_engine, migrate, transaction
 from models.obligations import Obligation
 from models.units import Unit, units_under
@@ -64,12 +65,12 @@ Outcome = tuple[dict[int, tuple[str, int]], Counter[tuple[object, ...]]]
 
 def _run(url: str, units_per_task: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Outcome]:
     """Run the timeline with sweep tasks of `units_per_task`; the chunks and the end state."""
-    monkeypatch.setattr(campaign_flow, "SWEEP_UNITS", units_per_task)
-    chunks = campaign_flow._sweep_chunks("P23", url)[1]
-    for day in DAYS:
-        plain = lambda task, *a, **k: task.fn(*a, **k)  # noqa: E731
-        campaign_flow.reconcile("P23", dt.date.fromisoformat(day), "t", url, call=plain)
+    monkeypatch.setattr(campaign.sweep, "SWEEP_UNITS", units_per_task)
     engine = make_engine(url)
+    with transaction(engine) as session:
+        chunks = sweep_chunks(session, get_campaign(session, "P23"))[1]
+    for day in DAYS:
+        reconcile(engine, "P23", dt.date.fromisoformat(day), "t")
     with transaction(engine) as session:
         states = {
             i: (s, level)
@@ -116,9 +117,8 @@ def test_a_chunk_of_districts_seeks_its_own_units_obligations(tmp_path: Path) ->
     files = generate(300, tmp_path / "files", seed=5, plan_code="P23", districts=4)
     url = f"sqlite:///{tmp_path / 'plan.db'}"
     _load(files, url)
-    plain = lambda task, *a, **k: task.fn(*a, **k)  # noqa: E731
-    campaign_flow.reconcile("P23", dt.date(2023, 2, 15), "t", url, call=plain)  # deploys
     engine = make_engine(url)
+    reconcile(engine, "P23", dt.date(2023, 2, 15), "t")  # deploys
     plans: list[str] = []
 
     def explain(connection: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:

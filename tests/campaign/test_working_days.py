@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, select
 
 from campaign.intake.plan_register import register_plan
+from campaign.reconcile import reconcile
 from campaign.status import campaign_status
-from flows.campaign_flow import reconcile
 from models.calendar import load_calendar
 from models.campaigns import get_campaign
 from models.db import transaction
@@ -44,18 +44,12 @@ def _register(engine: Engine, tmp_path: Path, code: str, **escalation: str) -> N
         register_plan(path, session=session)
 
 
-def _plain(task: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """A task's plain function: the same work without Prefect's bookkeeping (quicker)."""
-    return task.fn(*args, **kwargs)
-
-
 def _run_through_windows(engine: Engine, codes: list[str]) -> None:
-    url = engine.url.render_as_string(hide_password=False)
     for first, last in WINDOWS:
         day = dt.date.fromisoformat(first)
         while day <= dt.date.fromisoformat(last):
             for code in codes:
-                reconcile(code, day, "tester", url, call=_plain)
+                reconcile(engine, code, day, "tester")
             day += dt.timedelta(days=1)
 
 
@@ -112,7 +106,7 @@ def test_lateness_is_still_judged_by_the_facts_date(town: Engine, tmp_path: Path
     the next working day is late, even when the overdue notice has not gone out yet."""
     _register(town, tmp_path, "W23", days="working")
     url = town.url.render_as_string(hide_password=False)
-    reconcile("W23", dt.date(2023, 4, 17), "tester", url, call=_plain)
+    reconcile(town, "W23", dt.date(2023, 4, 17), "tester")
     facts = tmp_path / "facts.csv"
     facts.write_text(
         "date,kind,unit,member,note\n2023-04-28,session_held,B1,,\n2023-05-04,session_held,B2,,\n",
@@ -120,7 +114,7 @@ def test_lateness_is_still_judged_by_the_facts_date(town: Engine, tmp_path: Path
     )
     assert run_cli("facts", "import", "W23", facts, database_url=url).returncode == 0
     for day in (dt.date(2023, 5, 4), dt.date(2023, 5, 5)):
-        reconcile("W23", day, "tester", url, call=_plain)
+        reconcile(town, "W23", day, "tester")
     with transaction(town) as session:
         status = campaign_status(session, "W23")
     held = {
@@ -149,8 +143,7 @@ def test_a_due_date_on_a_day_off_moves_to_the_next_working_day(
         path = plan_for(folder, "la-gi-2023.yaml", code=code, escalation=ladder, **moved)
         with transaction(town) as session:
             register_plan(path, session=session)
-        url = town.url.render_as_string(hide_password=False)
-        reconcile(code, dt.date(2023, 4, 17), "tester", url, call=_plain)
+        reconcile(town, code, dt.date(2023, 4, 17), "tester")
     assert _dues(town, "M23") == {
         ("issue_plan", dt.date(2023, 4, 21)),  # a working day: kept
         ("hold_session", dt.date(2023, 4, 28)),

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from tests.cli_process import run_cli
-from tests.files import UNIT_HEADER, write_csv
-from tests.flows.test_campaign import ON_TIME
+from tests.input_files import UNIT_HEADER, write_csv
+from tests.scenario import ON_TIME
 
 
 def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ create the work pool, deploy everything, trigger the on-demand deployment, let a
 and find the run's effect in our database."""
 
 import datetime as dt
+import importlib
 import json
 import os
 import subprocess
@@ -17,6 +18,7 @@ from typing import ClassVar
 
 import pytest
 import yaml
+from prefect import Flow
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.events import Event
@@ -67,6 +69,11 @@ def test_prefect_yaml_schedules_the_daily_run_in_vietnam() -> None:
         {"cron": "0 6 * * *", "timezone": "Asia/Ho_Chi_Minh", "active": True}
     ]
     assert deployments["on-demand"]["entrypoint"] == "flows/campaign_flow.py:campaign_flow"
+    assert deployments["daily"]["entrypoint"] == "flows/daily.py:daily_campaigns"
+    for deployment in deployments.values():  # each entrypoint names a flow that exists
+        path, name = deployment["entrypoint"].split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert isinstance(getattr(module, name), Flow)
 
 
 def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path, prefect_api: str) -> None:

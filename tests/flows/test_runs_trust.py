@@ -1,8 +1,8 @@
-"""Runs that cannot collide, and nothing a crash can lose (issue 20, findings 1, 2, 3, 6, 9, 11).
+"""Runs that cannot collide, and nothing a crash can lose (issue 20, findings 1, 2, 3, 9, 11).
 
 Runs started together are real `campaign run` processes; a killed run is a real process killed
-with SIGKILL (its whole process group) at a chosen step, told by the flow's own observer of
-steps; every outcome is compared with an uninterrupted reference run of the same town."""
+with SIGKILL (its whole process group) as a chosen task ends, told by the flow's own observer of
+its progress; every outcome is compared with an uninterrupted reference run of the same town."""
 
 import datetime as dt
 import json
@@ -20,16 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from prefect.blocks.system import Secret
 from prefect.client.orchestration import get_client
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine, func, select, text
-from sqlalchemy.engine import make_url
 
 from campaign.lock import campaign_lock
 from campaign.run_record import list_runs
-from flows.campaign_flow import _secret_url, campaign_flow, database_name, run_campaign
+from flows.campaign_flow import campaign_flow, run_campaign
 from models.campaigns import get_campaign
 from models.db import make_engine, migrate, transaction
 from models.documents import Document
@@ -39,10 +37,8 @@ from states.conditions import FireContext
 from states.engine import fire_many
 from states.obligation import OBLIGATION
 from tests.cli_process import CAMPAIGN
-from tests.flows.test_campaign import ON_TIME, RECORDED_LATE, REPORTS, _end_state, _facts, _run
+from tests.scenario import ON_TIME, RECORDED_LATE, REPORTS, end_state, record_facts, run_flow
 from tests.town import load_town
-
-SECRET = "S3cret-0f-the-db"
 
 
 def _env(database_url: str, **extra: str) -> dict[str, str]:
@@ -88,10 +84,10 @@ def reference(tmp_path: Path) -> Iterator[Any]:
         engines.append(engine)
         migrate(engine)
         load_town(engine, folder)
-        _facts(engine, folder, "on-time.csv", ON_TIME)
+        record_facts(engine, folder, "on-time.csv", ON_TIME)
         for day in days:
-            _run(engine, day)
-        return _end_state(engine), _notices(engine)
+            run_flow(engine, day)
+        return end_state(engine), _notices(engine)
 
     yield outcome
     for engine in engines:
@@ -116,11 +112,11 @@ def test_two_runs_of_one_date_at_once_work_once(
     town: Engine, tmp_path: Path, reference: Any
 ) -> None:
     """Finding 1: the second waits for the first, then finds nothing left to do."""
-    _facts(town, tmp_path, "on-time.csv", ON_TIME)
-    _run(town, "2023-02-01")
+    record_facts(town, tmp_path, "on-time.csv", ON_TIME)
+    run_flow(town, "2023-02-01")
     ran = _together(_url(town), "2023-05-12", "2023-05-12")
     assert [code for code, _ in ran] == [0, 0], ran
-    states, events = _end_state(town)
+    states, events = end_state(town)
     assert not [e for e, n in Counter(events).items() if n > 1], "a transition was taken twice"
     assert (states, events) == reference("2023-02-01", "2023-05-12")[0]
     with transaction(town) as session:
@@ -133,8 +129,8 @@ def test_runs_at_two_dates_at_once_end_as_one_reference(
 ) -> None:
     """Finding 2: 20/05 and 27/05 together end as 20/05 then 27/05, or (the 27/05 run first)
     as 27/05 alone with the 20/05 run refused as going back in time; never interleaved."""
-    _facts(town, tmp_path, "on-time.csv", ON_TIME)
-    _run(town, "2023-02-01")
+    record_facts(town, tmp_path, "on-time.csv", ON_TIME)
+    run_flow(town, "2023-02-01")
     (early, early_err), (late, late_err) = _together(_url(town), "2023-05-20", "2023-05-27")
     assert late == 0, late_err
     if early == 0:
@@ -142,7 +138,7 @@ def test_runs_at_two_dates_at_once_end_as_one_reference(
     else:
         assert early == 1 and "would go back in time" in early_err, early_err
         expected = reference("2023-02-01", "2023-05-27")
-    assert (_end_state(town), _notices(town)) == expected
+    assert (end_state(town), _notices(town)) == expected
     with transaction(town) as session:
         assert get_campaign(session, "T23").last_run_on == dt.date(2023, 5, 27)
 
@@ -200,14 +196,14 @@ def test_the_flow_itself_takes_the_lock(town: Engine, monkeypatch: pytest.Monkey
             campaign_flow("T23", dt.date(2023, 5, 21), "tester", _url(town))
     finally:
         get_settings.cache_clear()
-    _run(town, "2023-05-21")  # the lock is free again
+    run_flow(town, "2023-05-21")  # the lock is free again
 
 
 def test_a_row_moved_meanwhile_is_not_moved_again(town: Engine) -> None:
     """Finding 1's root, with the lock bypassed: two transactions fire the same trigger on the
     same rows; the second, blocked until the first commits, moves nothing (on PostgreSQL's
     READ COMMITTED the old state in the subquery alone was not checked again)."""
-    _run(town, "2023-02-01")
+    run_flow(town, "2023-02-01")
     with transaction(town) as session:
         campaign_id = get_campaign(session, "T23").id
     ctx = FireContext(actor="tester", as_of=dt.date(2023, 12, 31), campaign_id=campaign_id)
@@ -236,7 +232,7 @@ def kill_after(task: str, total: int) -> None:
         os.killpg(os.getpgid(0), signal.SIGKILL)
 
 run_campaign("T23", dt.date.fromisoformat(sys.argv[2]), actor="tester",
-             database_url=sys.argv[1], steps=kill_after)
+             database_url=sys.argv[1], progress=kill_after)
 """
 
 
@@ -289,8 +285,8 @@ def test_notices_of_a_run_killed_before_issuing_them_come_with_the_next_run(
     date issued and announced exactly once, the end state the uninterrupted one; findings 11
     and `campaign runs`: the killed run is listed unfinished, its Prefect flow run then marked
     crashed."""
-    _facts(town, tmp_path, "on-time.csv", ON_TIME)
-    _run(town, "2023-02-01")
+    record_facts(town, tmp_path, "on-time.csv", ON_TIME)
+    run_flow(town, "2023-02-01")
     _killed_after(_url(town), "2023-05-20", "deadline-sweep")
     assert "2023-05-20" not in _notices(town), "killed before issuing"
     listed = subprocess.run(
@@ -310,12 +306,12 @@ def test_notices_of_a_run_killed_before_issuing_them_come_with_the_next_run(
         dt.date.fromisoformat(then),
         actor="tester",
         database_url=_url(town),
-        steps=lambda task, total: seen.append(task),
+        progress=lambda task, total: seen.append(task),
     )
     assert len(seen) == 10 and seen[0] == "start-run"
     assert result.flow_run
     end, notices = reference("2023-02-01", "2023-05-20", then)
-    assert (_end_state(town), _notices(town)) == (end, notices)
+    assert (end_state(town), _notices(town)) == (end, notices)
     assert notices["2023-05-20"], "the killed date has notices to issue"
     every = notices["2023-05-20"] | notices.get(then, set())
     assert _announced(result.flow_run, len(every)) == Counter(every)
@@ -334,14 +330,14 @@ def test_notices_stored_but_not_announced_are_announced_by_the_next_run(
     """Finding 3's second half: a run killed after its documents were stored and the run
     recorded, before announcing: a re-run of the same date issues nothing new and announces
     them, once each."""
-    _facts(town, tmp_path, "on-time.csv", ON_TIME)
-    _run(town, "2023-02-01")
+    record_facts(town, tmp_path, "on-time.csv", ON_TIME)
+    run_flow(town, "2023-02-01")
     _killed_after(_url(town), "2023-05-20", "finish-run")
     notices = _notices(town)["2023-05-20"]
-    again = _run(town, "2023-05-20")
+    again = run_flow(town, "2023-05-20")
     assert again.notices == []
     assert _announced(again.flow_run, len(notices)) == Counter(notices)
-    assert (_end_state(town), _notices(town)) == reference("2023-02-01", "2023-05-20")
+    assert (end_state(town), _notices(town)) == reference("2023-02-01", "2023-05-20")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -361,107 +357,6 @@ def test_a_failing_task_is_one_error_line(town: Engine, tmp_path: Path) -> None:
     assert "Traceback" not in out + err
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_password_never_reaches_prefect(
-    database_url: str, tmp_path: Path, postgres_admin_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Finding 6: a run on a database whose URL holds a password: Prefect's flow run names the
-    database without it, as do its logs; the worker's ways (the URL in its environment or in a
-    Prefect Secret block, the parameter without the password) run; a parameter with a password
-    is refused."""
-    # PostgreSQL only: a SQLite URL has no password.
-    role = f"campaign_secret_{os.getpid()}"
-    name = make_url(database_url).database
-    admin = make_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
-        connection.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{SECRET}'"))
-        connection.execute(text(f'GRANT ALL ON DATABASE "{name}" TO {role}'))
-        connection.execute(text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
-        connection.execute(text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
-    load_town(admin, tmp_path)
-    admin.dispose()
-    secret_url = (
-        make_url(database_url)
-        .set(username=role, password=SECRET)
-        .render_as_string(hide_password=False)
-    )
-    ran = subprocess.run(
-        [CAMPAIGN, "run", "T23", "--as-of", "2023-05-20", "--actor", "tester"],
-        env=_env(secret_url),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert SECRET not in ran.stdout + ran.stderr
-    engine = make_engine(secret_url)
-    with transaction(engine) as session:
-        flow_run_id = list_runs(session, "T23")[0].flow_run_id
-    assert flow_run_id
-    with get_client(sync_client=True) as client:
-        flow_run = client.read_flow_run(uuid.UUID(flow_run_id))
-        logs = client.read_logs()
-    assert flow_run.parameters["database_url"] == database_name(secret_url)
-    assert SECRET not in json.dumps(flow_run.parameters, default=str)
-    assert not [log for log in logs if SECRET in log.message]
-
-    # A worker: the URL in its environment, the parameter naming the database only.
-    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", secret_url)
-    get_settings.cache_clear()
-    try:
-        again = campaign_flow("T23", dt.date(2023, 5, 21), "tester", database_name(secret_url))
-        assert again.as_of == dt.date(2023, 5, 21)
-        with pytest.raises(OutOfScope, match="holds a password") as refused:
-            campaign_flow("T23", dt.date(2023, 5, 22), "tester", secret_url)
-        assert SECRET not in str(refused.value)
-        # Or a Prefect Secret block, the environment naming no database.
-        monkeypatch.delenv("CAMPAIGN_DATABASE_URL")
-        get_settings.cache_clear()
-        Secret(value=secret_url).save(get_settings().database_secret_block, overwrite=True)
-        _secret_url.cache_clear()
-        third = campaign_flow("T23", dt.date(2023, 5, 22), "tester", database_name(secret_url))
-        assert third.as_of == dt.date(2023, 5, 22)
-    finally:
-        Secret.delete(get_settings().database_secret_block)
-        _secret_url.cache_clear()
-        get_settings.cache_clear()
-        engine.dispose()
-
-
-@pytest.mark.parametrize("per", ["notice", "step"])
-def test_an_announcement_sent_again_is_the_same_event(per: str) -> None:
-    """The events of the same pending notices carry the same ids however often they are built
-    (Prefect keeps one event per id); other notices, other ids."""
-    from flows.campaign_flow import announcements
-    from models.views import NoticeView
-
-    def notices(*units: str) -> list[NoticeView]:
-        return [
-            NoticeView(
-                unit=u,
-                unit_name=f"Chi bộ {u}",
-                step="overdue",
-                level=0,
-                obligations=["self_assess"],
-                members=1,
-                document=f"notice:{u}:overdue:0:2023-05-20",
-            )
-            for u in units
-        ]
-
-    ids = {n.document: uuid.uuid4() for n in notices("B1", "B2", "B3")}
-    day = dt.date(2023, 5, 20)
-    first = announcements("T23", day, notices("B1", "B2"), per, ids)  # type: ignore[arg-type]
-    again = announcements("T23", day, notices("B1", "B2"), per, ids)  # type: ignore[arg-type]
-    other = announcements("T23", day, notices("B1", "B3"), per, ids)  # type: ignore[arg-type]
-    assert [e["id"] for e in first] == [e["id"] for e in again]
-    assert {e["id"] for e in first} != {e["id"] for e in other}
-    if per == "notice":
-        assert [e["id"] for e in first] == [ids[n.document] for n in notices("B1", "B2")]
-
-
 def test_a_run_killed_as_the_campaign_closes_is_finished_at_its_date(
     town: Engine, tmp_path: Path
 ) -> None:
@@ -470,18 +365,18 @@ def test_a_run_killed_as_the_campaign_closes_is_finished_at_its_date(
     run. Run again at the date it closed, it changes nothing and announces what was left; a
     later date is refused as closed."""
     for name, facts in (("a.csv", ON_TIME), ("b.csv", RECORDED_LATE), ("c.csv", REPORTS)):
-        _facts(town, tmp_path, name, facts)
-    _run(town, "2023-06-24")
+        record_facts(town, tmp_path, name, facts)
+    run_flow(town, "2023-06-24")
     _killed_after(_url(town), "2023-06-30", "finish-run")
     with transaction(town) as session:
         assert get_campaign(session, "T23").state == "closed"
-    again = _run(town, "2023-06-30")
+    again = run_flow(town, "2023-06-30")
     assert (again.state, again.transitions, again.notices) == ("closed", 0, [])
     with transaction(town) as session:
         unannounced = select(func.count()).where(Document.announced_at.is_(None))
         assert session.scalar(unannounced.select_from(Document)) == 0
     with pytest.raises(OutOfScope, match="is closed; nothing more to run"):
-        _run(town, "2023-07-01")
+        run_flow(town, "2023-07-01")
 
 
 def test_a_deployments_actor_is_checked_before_any_work(town: Engine) -> None:

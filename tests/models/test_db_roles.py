@@ -17,7 +17,8 @@ from models.audit import AuditEvent
 from models.db import make_engine, transaction
 from states.audit_chain import append_events, verify_chain
 from tests.cli_process import run_cli
-from tests.flows.test_campaign import ON_TIME, _facts
+from tests.scenario import ON_TIME
+from tests.scenario import record_facts as _facts
 from tests.town import load_town
 
 _numbers = itertools.count()
