@@ -163,15 +163,15 @@ def _load(members: int, root: Path, url: str) -> float:
     return total
 
 
-def _runs(work: Any) -> list[float]:
+def _runs(work: Any, verb: str, again: str) -> list[float]:
     """`work(day)` at every date (twice at the date before the campaign closes); the seconds of
-    each, printed as `_step` prints them."""
+    each, printed as `_step` prints them, labelled `verb` (and `again` the second time)."""
     seconds = []
     for day in DATES:
         as_of = dt.date.fromisoformat(day)
-        seconds.append(_step(f"run as of {day}", lambda d=as_of: work(d)))
+        seconds.append(_step(f"{verb} as of {day}", lambda d=as_of: work(d)))
         if day == "2023-06-23":  # the campaign closes at the next date
-            seconds.append(_step(f"run again as of {day} (no-op)", lambda d=as_of: work(d)))
+            seconds.append(_step(f"{verb} again as of {day}{again}", lambda d=as_of: work(d)))
     return seconds
 
 
@@ -188,7 +188,7 @@ def _prefect_runs(args: argparse.Namespace, root: Path, url: str) -> tuple[list[
         local_prefect_server(root / "prefect", database_url=prefect_db),
     ):
         server_before, own_before = _server_cpu(), time.process_time()
-        seconds = _runs(lambda day: _run(day, url, announced))
+        seconds = _runs(lambda day: _run(day, url, announced), "run", " (no-op)")
         server_cpu, own_cpu = _server_cpu() - server_before, time.process_time() - own_before
     return seconds, [
         f"{f'prefect events announced (per {args.events_per})':<40} {sum(announced):7,}",
@@ -206,7 +206,7 @@ def _plain_runs(url: str, with_prefect: list[float]) -> None:
     print("\nthe same runs, the plain reconcile (no Prefect):")
     engine = make_engine(url)
     by_task: dict[str, float] = defaultdict(float)
-    plain = _runs(lambda day: _plain(engine, day, by_task))
+    plain = _runs(lambda day: _plain(engine, day, by_task), "reconcile", "")
     overhead = [a - b for a, b in zip(with_prefect, plain, strict=True)]
     print(f"{'reconcile, all runs (no Prefect)':<40} {sum(plain):7.2f} s")
     print(f"{'prefect overhead, all runs':<40} {sum(overhead):7.2f} s")
