@@ -7,6 +7,8 @@ from functools import lru_cache
 
 
 def _as_date(value: dt.date | str) -> dt.date:
+    # Views hold dates; a notice's Markdown is rendered from the context it is stored with
+    # (JSON, so ISO dates).
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
