@@ -6,14 +6,18 @@ unit and member names, notes and file names are shown as they are, never read as
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from campaign.exports import csv_dicts
+from campaign.run_record import RunView
+from models.calendar import WEEKDAYS_VI, WorkingCalendar
 from models.views import (
+    AuditHeadView,
     AuditView,
     CampaignStatus,
     EscalationView,
@@ -84,6 +88,34 @@ def print_run(out: Console, result: RunResult) -> None:
             f"{members:,} {_LISTED.get(step, 'late')}",
         )
     out.print(table)
+
+
+def print_runs(out: Console, campaign: str, runs: list[RunView]) -> None:
+    """The campaign's runs, one row each; a run that never finished is marked in red."""
+    table = Table("run", "as of", "actor", "started (UTC)", "finished (UTC)", "transitions")
+    table.add_column("Prefect flow run")
+    table.title, table.title_justify = f"{campaign}: {len(runs)} runs", "left"
+    for run in runs:
+        finished = (
+            Text("unfinished (killed or crashed?)", "bold red")
+            if run.unfinished
+            else Text(_clock(run.finished_at))
+        )
+        table.add_row(
+            str(run.id),
+            f"{run.as_of:%d/%m/%Y}",
+            run.actor,
+            _clock(run.started_at),
+            finished,
+            f"{run.transitions:,}",
+            run.flow_run_id or "",
+        )
+    out.print(table)
+
+
+def _clock(stamp: str | None) -> str:
+    """An ISO timestamp of the audit's clock, to the second."""
+    return (stamp or "")[:19].replace("T", " ")
 
 
 # What a notice's members are: a reminder's are not late yet (their due date is still ahead).
@@ -299,3 +331,33 @@ def write_audit(out: Console, events: Iterable[AuditView], fmt: str) -> None:
 def _audit_dict(event: AuditView) -> dict[str, object]:
     data = event.model_dump(mode="json", by_alias=True)
     return {key: data[key] for key in [*AUDIT_FIELDS, "unit", "member"]}
+
+
+def print_audit_head(out: Console, head: AuditHeadView) -> None:
+    """The chain's head as plain lines, never wrapped or cut: the hash is copied from here."""
+    lines = [
+        f"event        {head.seq:,}",
+        f"hash         {head.hash}",
+        f"recorded at  {head.recorded_at or '(no event yet)'}",
+        f"keep         {head.seq}:{head.hash}",
+    ]
+    out.print("\n".join(lines), soft_wrap=True)
+
+
+def print_generated(out: Console, counts: Mapping[str, int], folder: Path) -> None:
+    """What `generate` wrote, and how many of each."""
+    table = Table("generated", "count", title=f"written to {folder}")
+    for key, value in counts.items():
+        table.add_row(key, f"{value:,}")
+    out.print(table)
+
+
+def print_calendar(out: Console, days: WorkingCalendar, year: int) -> None:
+    """The days off of `year` besides weekends and the weekend days a swap makes worked, by
+    date."""
+    rows = [(d.date, d.name, d.source.value) for d in days.days_off(year)]
+    rows += [(d, "Làm bù (ngày làm việc)", "worked") for d in days.worked_days(year)]
+    table = Table("date", "weekday", "name", "source", title=f"days off in {year}")
+    for day, name, source in sorted(rows):
+        table.add_row(f"{day:%d/%m/%Y}", WEEKDAYS_VI[day.weekday()], name, source)
+    out.print(table)
