@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
+from campaign.doc_contents import notice
 from campaign.doc_views import DocumentIndex
 from campaign.docs import write_documents
 from campaign.intake.fact_sheet import import_facts
@@ -185,6 +186,33 @@ def test_a_notice_stored_before_the_register_and_names_prints_as_then(
     assert "Số …-CV</div>" in html
     assert "<li>TOWN,</li><li>G2,</li><li>Lưu Văn phòng.</li>" in html
     assert "Kính gửi: Chi bộ Trường THCS Nguyễn Du, qua TOWN.</p>" in html
+
+
+def test_a_stored_notice_becomes_a_view_of_dates_and_numbers() -> None:
+    """A notice's context is stored as JSON (ISO dates); its view holds dates and ints."""
+    stored = {
+        "campaign": {"code": "C", "title": "Chủ đề", "number": None, "place": "La Gi"},
+        "issuer": {"code": "TOWN", "name": "Thị ủy"},
+        "issued_on": "2023-05-20",
+        "number": "3-CV/TU",
+        "step": "overdue",
+        "level": 0,
+        "unit": {"code": "B2", "name": "Chi bộ khu phố 2"},
+        "recipient": "B2",
+        "copied": ["G1"],
+        "recipient_name": "Chi bộ khu phố 2",
+        "copied_names": ["Đảng bộ phường Tân An"],
+        "items": [{"kind": "self_assess", "name": "Tự soi", "due": "2023-05-19", "window": None}],
+        "members": [{"code": "M4", "full_name": "Phạm Thị Dung", "due": "2023-05-19"}],
+    }
+    view = notice("Công văn đôn đốc (quá hạn) — Chi bộ khu phố 2", stored)
+    assert (view.issued_on, view.items[0].due) == (dt.date(2023, 5, 20), dt.date(2023, 5, 19))
+    assert view.recipients == ["Chi bộ khu phố 2", "Đảng bộ phường Tân An"]
+    assert (view.heading, view.number, view.place) == (
+        "Công văn đôn đốc (quá hạn)",
+        "3-CV/TU",
+        "La Gi",
+    )
 
 
 def test_notices_name_their_recipients_by_name(documents: Path) -> None:
