@@ -1,13 +1,13 @@
 """A member's self-assessment: pending → submitted → accepted, or returned for rework and
 submitted again; members outside the targets (exempt, transferred out) are excluded."""
 
-from enum import Enum
+from enum import StrEnum
 
 from models.casework import Assessment
-from states.lifecycle import Lifecycle, step
+from states.lifecycle import Lifecycle, transition
 
 
-class AssessmentState(Enum):
+class AssessmentState(StrEnum):
     """Where a member's self-assessment stands."""
 
     pending = "pending"
@@ -20,15 +20,19 @@ class AssessmentState(Enum):
 ASSESSMENT = Lifecycle(
     name="assessment",
     states=AssessmentState,
-    initial="pending",
-    steps=(
-        step("submit", ("pending", "returned"), "submitted"),
-        step("accept", "submitted", "accepted"),
-        step("send_back", "submitted", "returned"),
-        step("exclude", ("pending", "returned"), "excluded"),
-        step("reinstate", "excluded", "pending"),
+    initial=AssessmentState.pending,
+    transitions=(
+        transition(
+            "submit", (AssessmentState.pending, AssessmentState.returned), AssessmentState.submitted
+        ),
+        transition("accept", AssessmentState.submitted, AssessmentState.accepted),
+        transition("send_back", AssessmentState.submitted, AssessmentState.returned),
+        transition(
+            "exclude", (AssessmentState.pending, AssessmentState.returned), AssessmentState.excluded
+        ),
+        transition("reinstate", AssessmentState.excluded, AssessmentState.pending),
     ),
     table=Assessment.__table__,  # type: ignore[arg-type]
-    finals=frozenset({"accepted"}),
+    finals=frozenset({AssessmentState.accepted}),
     audit_columns={"campaign_id": "campaign_id", "unit_id": "unit_id", "member_id": "member_id"},
 )

@@ -1,12 +1,12 @@
 """A commendation of an exemplary member or organisation: nominated → approved or rejected."""
 
-from enum import Enum
+from enum import StrEnum
 
 from models.casework import Commendation
-from states.lifecycle import Lifecycle, step
+from states.lifecycle import Lifecycle, transition
 
 
-class CommendationState(Enum):
+class CommendationState(StrEnum):
     """Where a nomination stands."""
 
     nominated = "nominated"
@@ -17,12 +17,12 @@ class CommendationState(Enum):
 COMMENDATION = Lifecycle(
     name="commendation",
     states=CommendationState,
-    initial="nominated",
-    steps=(
-        step("approve", "nominated", "approved"),
-        step("reject", "nominated", "rejected"),
+    initial=CommendationState.nominated,
+    transitions=(
+        transition("approve", CommendationState.nominated, CommendationState.approved),
+        transition("reject", CommendationState.nominated, CommendationState.rejected),
     ),
     table=Commendation.__table__,  # type: ignore[arg-type]
-    finals=frozenset({"approved", "rejected"}),
+    finals=frozenset({CommendationState.approved, CommendationState.rejected}),
     audit_columns={"campaign_id": "campaign_id", "unit_id": "unit_id", "member_id": "member_id"},
 )

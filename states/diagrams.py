@@ -14,7 +14,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "states.md"
 def mermaid(lifecycle: Lifecycle) -> str:
     """A `stateDiagram-v2` of one lifecycle: every transition, labelled trigger [rules]."""
     lines = ["stateDiagram-v2", f"    [*] --> {lifecycle.initial}"]
-    for s in lifecycle.steps:
+    for s in lifecycle.transitions:
         label = s.trigger + (f" [{', '.join(s.conditions)}]" if s.conditions else "")
         lines += [f"    {source} --> {s.dest}: {label}" for source in s.source]
     lines += [f"    {final} --> [*]" for final in sorted(lifecycle.finals)]
@@ -45,7 +45,7 @@ def document() -> str:
         parts += [
             f"| `{s.trigger}` | {', '.join(s.source)} | {s.dest} | {', '.join(s.conditions)} "
             f"| {', '.join(s.after)} |"
-            for s in lifecycle.steps
+            for s in lifecycle.transitions
         ]
         parts.append("")
     return "\n".join(parts)

@@ -13,7 +13,7 @@ from transitions import MachineError
 from models.errors import ConcurrentChange, TransitionRefused
 from states.audit_chain import Moves, append_events, append_moves, canonical_payload
 from states.conditions import EFFECTS, RULES, FireContext
-from states.lifecycle import Lifecycle, LifecycleError, Step
+from states.lifecycle import Lifecycle, LifecycleError, Transition
 
 __all__ = ["FireContext", "fire", "fire_many"]
 
@@ -83,7 +83,7 @@ def _run_machine(lifecycle: Lifecycle, entity: _Entity, trigger: str, ctx: FireC
         raise TransitionRefused(lifecycle.name, entity.id, old, trigger) from exc
     if not moved:
         rules = ", ".join(
-            c for s in lifecycle.steps_of(trigger) if old in s.source for c in s.conditions
+            c for s in lifecycle.transitions_of(trigger) if old in s.source for c in s.conditions
         )
         raise TransitionRefused(lifecycle.name, entity.id, old, trigger, rules)
 
@@ -93,7 +93,7 @@ def _effect_columns(lifecycle: Lifecycle, trigger: str) -> list[str]:
     return sorted(
         {
             c
-            for s in lifecycle.steps_of(trigger)
+            for s in lifecycle.transitions_of(trigger)
             for name in s.after
             for c in EFFECTS[name].sql(table)
         }
@@ -105,11 +105,11 @@ def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", -1))
 
 
-def _moves(lifecycle: Lifecycle, trigger: str) -> list[tuple[Step, str]]:
+def _moves(lifecycle: Lifecycle, trigger: str) -> list[tuple[Transition, str]]:
     """The (transition, source state) pairs a trigger fires, one set-based UPDATE each, in an
     order that moves every entity at most once: a source that is also a destination of the
     trigger goes first (escalated → escalated before overdue → escalated)."""
-    steps = lifecycle.steps_of(trigger)
+    steps = lifecycle.transitions_of(trigger)
     if not steps:
         raise TransitionRefused(lifecycle.name, "*", "any", trigger)
     dests = {s.dest for s in steps}

@@ -4,7 +4,7 @@ module-level `transitions.Machine` built from them that serves every entity unbo
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Table
@@ -21,8 +21,9 @@ class LifecycleError(Exception):
 
 
 @dataclass(frozen=True)
-class Step:
-    """One row of a transition table."""
+class Transition:
+    """One row of a transition table: `trigger` moves an entity from any of `source` to
+    `dest` when every rule of `conditions` holds, then applies the effects of `after`."""
 
     trigger: str
     source: tuple[str, ...]
@@ -31,17 +32,18 @@ class Step:
     after: tuple[str, ...] = ()
 
 
-def step(
+def transition(
     trigger: str,
     source: str | Iterable[str],
     dest: str,
     *,
     conditions: Iterable[str] = (),
     after: Iterable[str] = (),
-) -> Step:
+) -> Transition:
     """A transition: `trigger` moves an entity from any of `source` to `dest`."""
-    sources = (source,) if isinstance(source, str) else tuple(source)
-    return Step(trigger, sources, dest, tuple(conditions), tuple(after))
+    # States are kept as plain strings: what the machine and the SQL compare the column with.
+    sources = (str(source),) if isinstance(source, str) else tuple(map(str, source))
+    return Transition(trigger, sources, str(dest), tuple(conditions), tuple(after))
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,9 @@ class Lifecycle:
     """A state machine defined once, executed per entity or set-based."""
 
     name: str
-    states: type[Enum]
+    states: type[StrEnum]
     initial: str
-    steps: tuple[Step, ...]
+    transitions: tuple[Transition, ...]
     table: Table
     finals: frozenset[str]
     # Which columns of the entity feed the audit event's campaign, unit and member.
@@ -59,40 +61,42 @@ class Lifecycle:
     machine: Machine = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "initial", str(self.initial))
+        object.__setattr__(self, "finals", frozenset(map(str, self.finals)))
         self._check()
         object.__setattr__(self, "machine", self._build())
 
     @property
     def state_names(self) -> list[str]:
         """Every state, in definition order."""
-        return [s.value for s in self.states]
+        return [str(s) for s in self.states]
 
     @property
     def triggers(self) -> list[str]:
         """Every trigger, in definition order."""
-        return list(dict.fromkeys(s.trigger for s in self.steps))
+        return list(dict.fromkeys(t.trigger for t in self.transitions))
 
     def is_final(self, state: str) -> bool:
         """Whether nothing moves an entity out of `state`."""
         return state in self.finals
 
-    def steps_of(self, trigger: str) -> list[Step]:
+    def transitions_of(self, trigger: str) -> list[Transition]:
         """The transitions a trigger fires."""
-        return [s for s in self.steps if s.trigger == trigger]
+        return [t for t in self.transitions if t.trigger == trigger]
 
     def _check(self) -> None:
         names = set(self.state_names)
-        for s in self.steps:
-            unknown = (set(s.source) | {s.dest}) - names
-            missing = [c for c in s.conditions if c not in RULES]
-            missing += [a for a in s.after if a not in EFFECTS]
+        for t in self.transitions:
+            unknown = (set(t.source) | {t.dest}) - names
+            missing = [c for c in t.conditions if c not in RULES]
+            missing += [a for a in t.after if a not in EFFECTS]
             if unknown or missing:
                 raise LifecycleError(
-                    f"{self.name}.{s.trigger}: unknown states {sorted(unknown)} or rules "
+                    f"{self.name}.{t.trigger}: unknown states {sorted(unknown)} or rules "
                     f"without a Python and SQL twin {missing}"
                 )
         for trigger in self.triggers:
-            sources = [src for s in self.steps_of(trigger) for src in s.source]
+            sources = [src for t in self.transitions_of(trigger) for src in t.source]
             if len(sources) != len(set(sources)):
                 # The set-based path decides the destination by the source state alone.
                 raise LifecycleError(f"{self.name}.{trigger}: a source state appears twice")
@@ -104,13 +108,13 @@ class Lifecycle:
             initial=self.initial,
             transitions=[
                 {
-                    "trigger": s.trigger,
-                    "source": list(s.source),
-                    "dest": s.dest,
-                    "conditions": [_guard(name) for name in s.conditions],
-                    "after": [_effect(name) for name in s.after],
+                    "trigger": t.trigger,
+                    "source": list(t.source),
+                    "dest": t.dest,
+                    "conditions": [_guard(name) for name in t.conditions],
+                    "after": [_effect(name) for name in t.after],
                 }
-                for s in self.steps
+                for t in self.transitions
             ],
             auto_transitions=False,
             model_attribute="state",

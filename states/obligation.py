@@ -2,13 +2,13 @@
 → met_late, or back to met when a fact recorded late shows the duty was done in time; anything
 not yet met can be waived."""
 
-from enum import Enum
+from enum import StrEnum
 
 from models.obligations import Obligation
-from states.lifecycle import Lifecycle, step
+from states.lifecycle import Lifecycle, transition
 
 
-class ObligationState(Enum):
+class ObligationState(StrEnum):
     """Where a duty stands against its deadline."""
 
     open = "open"
@@ -20,29 +20,40 @@ class ObligationState(Enum):
     waived = "waived"
 
 
-UNMET = ("open", "reminded")
-LATE = ("overdue", "escalated")
+UNMET = (ObligationState.open, ObligationState.reminded)
+LATE = (ObligationState.overdue, ObligationState.escalated)
+DONE = (ObligationState.met, ObligationState.met_late)
 
 OBLIGATION = Lifecycle(
     name="obligation",
     states=ObligationState,
-    initial="open",
-    steps=(
-        step("remind", "open", "reminded", conditions=["reminder_window_reached"]),
-        step("meet", UNMET, "met", conditions=["evidence_in_time"]),
-        step("lapse", UNMET, "overdue", conditions=["past_due"]),
-        step(
+    initial=ObligationState.open,
+    transitions=(
+        transition(
+            "remind",
+            ObligationState.open,
+            ObligationState.reminded,
+            conditions=["reminder_window_reached"],
+        ),
+        transition("meet", UNMET, ObligationState.met, conditions=["evidence_in_time"]),
+        transition("lapse", UNMET, ObligationState.overdue, conditions=["past_due"]),
+        transition(
             "escalate",
             LATE,
-            "escalated",
+            ObligationState.escalated,
             conditions=["escalation_step_reached"],
             after=["raise_escalation_level"],
         ),
-        step("meet_late", LATE, "met_late", conditions=["evidence_late"]),
-        step("confirm_in_time", (*LATE, "met_late"), "met", conditions=["evidence_in_time"]),
-        step("waive", (*UNMET, *LATE), "waived"),
+        transition("meet_late", LATE, ObligationState.met_late, conditions=["evidence_late"]),
+        transition(
+            "confirm_in_time",
+            (*LATE, ObligationState.met_late),
+            ObligationState.met,
+            conditions=["evidence_in_time"],
+        ),
+        transition("waive", (*UNMET, *LATE), ObligationState.waived),
     ),
     table=Obligation.__table__,  # type: ignore[arg-type]
-    finals=frozenset({"met", "waived"}),
+    finals=frozenset({ObligationState.met, ObligationState.waived}),
     audit_columns={"campaign_id": "campaign_id", "unit_id": "unit_id", "member_id": "member_id"},
 )

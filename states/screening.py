@@ -2,13 +2,13 @@
 09-HD/TU): review (rà soát) → detect (phát hiện) → educate (giáo dục) → help (giúp đỡ) →
 screen (sàng lọc) → cleared, or removed from the party (đưa ra khỏi Đảng)."""
 
-from enum import Enum
+from enum import StrEnum
 
 from models.casework import ScreeningCase
-from states.lifecycle import Lifecycle, step
+from states.lifecycle import Lifecycle, transition
 
 
-class ScreeningState(Enum):
+class ScreeningState(StrEnum):
     """Where a screening case stands."""
 
     reviewing = "reviewing"
@@ -20,19 +20,28 @@ class ScreeningState(Enum):
     removed = "removed"
 
 
+# A case may be cleared at any stage before the last.
+CLEARABLE = (
+    ScreeningState.reviewing,
+    ScreeningState.detected,
+    ScreeningState.educating,
+    ScreeningState.helping,
+    ScreeningState.screening,
+)
+
 SCREENING = Lifecycle(
     name="screening",
     states=ScreeningState,
-    initial="reviewing",
-    steps=(
-        step("detect", "reviewing", "detected"),
-        step("educate", "detected", "educating"),
-        step("help", "educating", "helping"),
-        step("screen", "helping", "screening"),
-        step("clear", ("reviewing", "detected", "educating", "helping", "screening"), "cleared"),
-        step("remove", "screening", "removed"),
+    initial=ScreeningState.reviewing,
+    transitions=(
+        transition("detect", ScreeningState.reviewing, ScreeningState.detected),
+        transition("educate", ScreeningState.detected, ScreeningState.educating),
+        transition("help", ScreeningState.educating, ScreeningState.helping),
+        transition("screen", ScreeningState.helping, ScreeningState.screening),
+        transition("clear", CLEARABLE, ScreeningState.cleared),
+        transition("remove", ScreeningState.screening, ScreeningState.removed),
     ),
     table=ScreeningCase.__table__,  # type: ignore[arg-type]
-    finals=frozenset({"cleared", "removed"}),
+    finals=frozenset({ScreeningState.cleared, ScreeningState.removed}),
     audit_columns={"campaign_id": "campaign_id", "unit_id": "unit_id", "member_id": "member_id"},
 )

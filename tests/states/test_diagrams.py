@@ -10,6 +10,6 @@ def test_docs_are_not_stale() -> None:
 
 def test_every_transition_is_drawn() -> None:
     drawn = mermaid(OBLIGATION)
-    for s in OBLIGATION.steps:
+    for s in OBLIGATION.transitions:
         for source in s.source:
             assert f"{source} --> {s.dest}: {s.trigger}" in drawn

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert, select
 from models.db import transaction
 from models.errors import TransitionRefused
 from states.engine import FireContext, fire
-from states.lifecycle import Lifecycle, LifecycleError, step
+from states.lifecycle import Lifecycle, LifecycleError, transition
 from states.lifecycles import ALL
 from tests import factories
 
@@ -29,7 +29,7 @@ def _pairs() -> list[tuple[Lifecycle, str, str, str | None]]:
         for state in lifecycle.state_names:
             for trigger in lifecycle.triggers:
                 dest = next(
-                    (s.dest for s in lifecycle.steps_of(trigger) if state in s.source), None
+                    (s.dest for s in lifecycle.transitions_of(trigger) if state in s.source), None
                 )
                 pairs.append((lifecycle, state, trigger, dest))
     return pairs
@@ -102,7 +102,7 @@ def test_a_rule_without_twins_is_refused_at_definition() -> None:
             "broken",
             ObligationState,
             "open",
-            (step("remind", "open", "reminded", conditions=["moon_is_full"]),),
+            (transition("remind", "open", "reminded", conditions=["moon_is_full"]),),
             OBLIGATION.table,
             frozenset(),
             {},
