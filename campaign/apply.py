@@ -29,30 +29,23 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from campaign.deploy import session_windows
-from campaign.intake.fact_sheet import fact_transition
+from campaign.fact_kinds import EVIDENCE, fact_transition, kinds_moving
 from models.bulk import in_lists
 from models.campaigns import Campaign
-from models.facts import Fact, FactKind
+from models.facts import Fact
 from models.members import Member
-from models.obligations import Obligation
+from models.obligations import Obligation, ObligationKind
 from models.plans import SessionsPer
 from models.units import Unit
 from states.audit_chain import append_events, canonical_payload
 from states.engine import FireContext, fire_many
 from states.lifecycle import Lifecycle
-from states.lifecycles import OPENING
+from states.lifecycles import ASSESSMENT, COMMENDATION, OPENING, SCREENING
 
-ASSESSMENT_KINDS = (
-    FactKind.self_assessment_submitted,
-    FactKind.self_assessment_accepted,
-    FactKind.self_assessment_returned,
-)
-SCREENING_KINDS = (FactKind.screening_opened, FactKind.screening_step)
-COMMENDATION_KINDS = (
-    FactKind.exemplar_nominated,
-    FactKind.exemplar_approved,
-    FactKind.exemplar_rejected,
-)
+# The facts each lifecycle task of a run applies.
+ASSESSMENT_KINDS = kinds_moving(ASSESSMENT)
+SCREENING_KINDS = kinds_moving(SCREENING)
+COMMENDATION_KINDS = kinds_moving(COMMENDATION)
 
 
 def _unapplied(campaign_id: int, as_of: dt.date, kinds: Iterable[str]) -> ColumnElement[bool]:
@@ -81,7 +74,6 @@ _ROUNDS = Table(
     Index("ix_pending_round_group", "round", "kind", "note", "member_id", "unit_id"),
     prefixes=["TEMPORARY"],
 )
-_R = _ROUNDS.c
 
 
 def _number_rounds(
@@ -99,23 +91,27 @@ def _number_rounds(
         Fact.id,
     ).where(_unapplied(campaign_id, as_of, kinds))
     _ROUNDS.create(session.connection())
-    session.execute(insert(_ROUNDS).from_select(list(_R.keys()), pending))
-    groups = select(_R.round, _R.kind, _R.note).distinct().order_by(_R.round, _R.kind, _R.note)
+    session.execute(insert(_ROUNDS).from_select(list(_ROUNDS.c.keys()), pending))
+    groups = (
+        select(_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note)
+        .distinct()
+        .order_by(_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note)
+    )
     return [(int(n), str(kind), str(note)) for n, kind, note in session.execute(groups)]
 
 
 def _in_group(group: tuple[int, str, str], *, members: bool) -> ColumnElement[bool]:
     """Rows of the rounds table in `group`: its members' facts, or its units' own."""
     n, kind, note = group
-    by = _R.member_id.is_not(None) if members else _R.member_id.is_(None)
-    return and_(_R.round == n, _R.kind == kind, _R.note == note, by)
+    by = _ROUNDS.c.member_id.is_not(None) if members else _ROUNDS.c.member_id.is_(None)
+    return and_(_ROUNDS.c.round == n, _ROUNDS.c.kind == kind, _ROUNDS.c.note == note, by)
 
 
 def _targets(lifecycle: Lifecycle, group: tuple[int, str, str]) -> Iterator[ColumnElement[bool]]:
     """Predicates choosing the group's entities: its members', and its units' own."""
     table = lifecycle.table
-    yield table.c.member_id.in_(select(_R.member_id).where(_in_group(group, members=True)))
-    by_unit = table.c.unit_id.in_(select(_R.unit_id).where(_in_group(group, members=False)))
+    yield table.c.member_id.in_(select(_ROUNDS.c.member_id).where(_in_group(group, members=True)))
+    by_unit = table.c.unit_id.in_(select(_ROUNDS.c.unit_id).where(_in_group(group, members=False)))
     yield and_(table.c.member_id.is_(None), by_unit) if "member_id" in table.c else by_unit
 
 
@@ -166,12 +162,14 @@ def _open(
     columns = ["campaign_id", "state", "since", "member_id", "unit_id"]
     members = (
         select(*shared, Member.id, Member.unit_id)
-        .join_from(_ROUNDS, Member, Member.id == _R.member_id)
+        .join_from(_ROUNDS, Member, Member.id == _ROUNDS.c.member_id)
         .where(_in_group(group, members=True))
     )
-    units = select(*shared, null(), _R.unit_id).where(_in_group(group, members=False))
+    units = select(*shared, null(), _ROUNDS.c.unit_id).where(_in_group(group, members=False))
     for rows in (members, units):
-        session.execute(insert(table).from_select(columns, rows.order_by(_R.date, _R.fact_id)))
+        session.execute(
+            insert(table).from_select(columns, rows.order_by(_ROUNDS.c.date, _ROUNDS.c.fact_id))
+        )
     opened = session.execute(
         select(table.c.id, table.c.unit_id, table.c.member_id)
         .where(table.c.id > last)
@@ -235,13 +233,14 @@ def _stage(
     )
 
 
-def _touched(
-    campaign_id: int, as_of: dt.date, fact_kind: str, by: Any, of: Any
+def _named_by_new_facts(
+    campaign_id: int, as_of: dt.date, fact_kind: str, column: Any, fact_column: Any
 ) -> ColumnElement[bool]:
-    """Rows (obligations, or units) whose unit or member id `by` is the `of` of a fact of
-    `fact_kind` not yet applied: the only ones new evidence can reach. Facts once applied were
-    staged then, and an obligation created later is staged whole by `stage_created`."""
-    return by.in_(select(of).where(_unapplied(campaign_id, as_of, [fact_kind])))
+    """Rows (obligations, or units) whose unit or member id `column` is the `fact_column` of a
+    fact of `fact_kind` not yet applied: the only ones new evidence can reach. Facts once
+    applied were staged then, and an obligation created later is staged whole by
+    `stage_created`."""
+    return column.in_(select(fact_column).where(_unapplied(campaign_id, as_of, [fact_kind])))
 
 
 def stage_unit_evidence(
@@ -255,7 +254,7 @@ def stage_unit_evidence(
     """Evidence of a unit's duty (plan issued, report submitted): the first such fact; for the
     obligations new facts touch, unless `which` chooses others."""
     value = _first_fact(campaign.id, as_of, fact_kind, Fact.unit_id == Obligation.unit_id)
-    touched = _touched(campaign.id, as_of, fact_kind, Obligation.unit_id, Fact.unit_id)
+    touched = _named_by_new_facts(campaign.id, as_of, fact_kind, Obligation.unit_id, Fact.unit_id)
     _stage(session, campaign.id, kind, value, *(which or (touched,)), found=not which)
 
 
@@ -264,10 +263,11 @@ def stage_member_evidence(
 ) -> None:
     """Evidence of a member's self-assessment: the first submission; for the obligations new
     facts touch, unless `which` chooses others."""
-    kind = FactKind.self_assessment_submitted
+    duty = ObligationKind.self_assess
+    kind = EVIDENCE[duty]
     value = _first_fact(campaign.id, as_of, kind, Fact.member_id == Obligation.member_id)
-    touched = _touched(campaign.id, as_of, kind, Obligation.member_id, Fact.member_id)
-    _stage(session, campaign.id, "self_assess", value, *(which or (touched,)), found=not which)
+    touched = _named_by_new_facts(campaign.id, as_of, kind, Obligation.member_id, Fact.member_id)
+    _stage(session, campaign.id, duty, value, *(which or (touched,)), found=not which)
 
 
 def stage_session_evidence(
@@ -276,6 +276,7 @@ def stage_session_evidence(
     """Evidence of the sessions owed: the day the minimum number was reached in the window
     (for a grassroots organisation, sessions of its branches count too). Recomputed for the
     units whose sessions came in since the last run, unless `which` chooses the obligations."""
+    duty = ObligationKind.hold_session
     plan = campaign.plan_file
     per_branch = plan.sessions.per is SessionsPer.branch
     chosen = [which] if which else _new_sessions_reach(session, campaign.id, as_of, per_branch)
@@ -293,21 +294,14 @@ def stage_session_evidence(
         value = _first_fact(
             campaign.id,
             as_of,
-            FactKind.session_held,
+            EVIDENCE[duty],
             by_unit,
             Fact.date >= window.start,
             Fact.date <= last,
             nth=plan.sessions.minimum,
         )
         for where in chosen:
-            _stage(
-                session,
-                campaign.id,
-                "hold_session",
-                value,
-                Obligation.window == window.label,
-                *where,
-            )
+            _stage(session, campaign.id, duty, value, Obligation.window == window.label, *where)
 
 
 def _new_sessions_reach(
@@ -315,11 +309,13 @@ def _new_sessions_reach(
 ) -> list[tuple[ColumnElement[bool], ...]]:
     """The obligations sessions not yet applied can change, as predicates (one statement each):
     a branch's own, or every unit's above or at the units that held them."""
-    kind = FactKind.session_held
+    kind = EVIDENCE[ObligationKind.hold_session]
     if per_branch:
-        return [(_touched(campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id),)]
+        return [(_named_by_new_facts(campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id),)]
     held = session.scalars(
-        select(Unit.path).where(_touched(campaign_id, as_of, kind, Unit.id, Fact.unit_id))
+        select(Unit.path).where(
+            _named_by_new_facts(campaign_id, as_of, kind, Unit.id, Fact.unit_id)
+        )
     )
     above = {path[: end + 1] for path in held for end, c in enumerate(path) if c == "/"}
     return [
@@ -331,10 +327,8 @@ def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id
     """Evidence for obligations just created (id above `after_id`), from every fact so far,
     applied or not: a member or unit that joined the campaign late keeps what it reported."""
     created = Obligation.id > after_id
-    stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued, created)
-    stage_unit_evidence(
-        session, campaign, as_of, "report_upward", FactKind.report_submitted, created
-    )
+    for kind in (ObligationKind.issue_plan, ObligationKind.report_upward):
+        stage_unit_evidence(session, campaign, as_of, kind, EVIDENCE[kind], created)
     stage_member_evidence(session, campaign, as_of, created)
     stage_session_evidence(session, campaign, as_of, created)
 

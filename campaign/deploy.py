@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from models.campaigns import Campaign
 from models.casework import Assessment
 from models.members import Member, MemberStatus
-from models.obligations import Obligation
+from models.obligations import Obligation, ObligationKind
 from models.plans import Cadence, PlanFile, SessionsPer
 from models.units import Unit, UnitKind
+from states.assessment import AssessmentState
+from states.obligation import ObligationState
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def _in_scope(owner_path: str) -> ColumnElement[bool]:
 def _unit_obligations(
     campaign: Campaign,
     owner_path: str,
-    kind: str,
+    kind: ObligationKind,
     units: ColumnElement[bool] | Any,
     due: dt.date,
     window: str = "",
@@ -61,9 +63,9 @@ def _unit_obligations(
         literal(kind),
         Unit.id,
         literal(window),
-        key,
+        key.label(KEY),
         literal(campaign.plan_file.escalation.due_on(due)),  # on a day off: moved if so planned
-        literal("open"),
+        literal(ObligationState.open),
         literal(0),
     ).where(_in_scope(owner_path), units)
     # In a fixed order, as the members' below: the same organisation gets the same ids on
@@ -72,22 +74,34 @@ def _unit_obligations(
 
 
 COLUMNS = ["campaign_id", "kind", "unit_id", "window", "key", "due", "state", "escalation_level"]
+KEY = "obligation_key"  # the label of the key's column in the selects, to find it by
 
 
-def _plans(campaign: Campaign, owner: Unit) -> list[Select[*tuple[Any, ...]]]:
+def _every_unit_obligation(campaign: Campaign, owner: Unit) -> list[Select[*tuple[Any, ...]]]:
+    """The selects of every unit obligation the plan sets: one per kind, due date and window."""
     plan = campaign.plan_file
     path, grassroots = owner.path, Unit.kind == UnitKind.grassroots.value
     selects = [
-        _unit_obligations(campaign, path, "issue_plan", grassroots, plan.implementation_plan_due),
-        _unit_obligations(campaign, path, "report_upward", grassroots, plan.reports.grassroots_due),
         _unit_obligations(
-            campaign, path, "report_upward", Unit.id == owner.id, plan.reports.synthesis_due
+            campaign, path, ObligationKind.issue_plan, grassroots, plan.implementation_plan_due
+        ),
+        _unit_obligations(
+            campaign, path, ObligationKind.report_upward, grassroots, plan.reports.grassroots_due
+        ),
+        _unit_obligations(
+            campaign,
+            path,
+            ObligationKind.report_upward,
+            Unit.id == owner.id,
+            plan.reports.synthesis_due,
         ),
     ]
     holders = Unit.holds_members if plan.sessions.per is SessionsPer.branch else grassroots
     for window in session_windows(plan):
         selects.append(
-            _unit_obligations(campaign, path, "hold_session", holders, window.end, window.label)
+            _unit_obligations(
+                campaign, path, ObligationKind.hold_session, holders, window.end, window.label
+            )
         )
     return selects
 
@@ -97,13 +111,13 @@ def _member_obligations(campaign: Campaign, owner_path: str) -> Select[*tuple[An
     return (
         select(
             literal(campaign.id),
-            literal("self_assess"),
+            literal(ObligationKind.self_assess),
             Member.unit_id,
             Member.id,
             literal(""),
-            literal("self_assess:") + Member.code,
+            (literal(f"{ObligationKind.self_assess}:") + Member.code).label(KEY),
             literal(plan.escalation.due_on(plan.self_assessment_due or plan.period.end)),
-            literal("open"),
+            literal(ObligationState.open),
             literal(0),
         )
         .join(Unit, Unit.id == Member.unit_id)
@@ -112,11 +126,9 @@ def _member_obligations(campaign: Campaign, owner_path: str) -> Select[*tuple[An
     )
 
 
-def _missing(
-    query: Select[*tuple[Any, ...]], campaign_id: int, key_index: int
-) -> Select[*tuple[Any, ...]]:
+def _not_yet_stored(query: Select[*tuple[Any, ...]], campaign_id: int) -> Select[*tuple[Any, ...]]:
     """Only the rows whose key is not yet stored: what makes deploying again harmless."""
-    key = list(query.selected_columns)[key_index]
+    key = query.selected_columns[KEY]
     taken = exists().where(Obligation.campaign_id == campaign_id, Obligation.key == key)
     return query.where(~taken)
 
@@ -127,12 +139,14 @@ def deploy_obligations(session: Session, campaign: Campaign) -> tuple[int, int]:
     owner = session.get_one(Unit, campaign.owner_id)
     before = _count(session, campaign.id)
     last_id = session.scalar(select(func.max(Obligation.id))) or 0
-    for query in _plans(campaign, owner):
-        session.execute(insert(Obligation).from_select(COLUMNS, _missing(query, campaign.id, 4)))
+    for query in _every_unit_obligation(campaign, owner):
+        session.execute(
+            insert(Obligation).from_select(COLUMNS, _not_yet_stored(query, campaign.id))
+        )
     member_columns = [*COLUMNS[:3], "member_id", *COLUMNS[3:]]
     session.execute(
         insert(Obligation).from_select(
-            member_columns, _missing(_member_obligations(campaign, owner.path), campaign.id, 5)
+            member_columns, _not_yet_stored(_member_obligations(campaign, owner.path), campaign.id)
         )
     )
     return _count(session, campaign.id) - before, last_id
@@ -153,7 +167,9 @@ def deploy_assessments(session: Session, campaign: Campaign) -> int:
             Member.id,
             Member.unit_id,
             Member.leader,
-            case((active, literal("pending")), else_=literal("excluded")),
+            case(
+                (active, literal(AssessmentState.pending)), else_=literal(AssessmentState.excluded)
+            ),
         )
         .join(Unit, Unit.id == Member.unit_id)
         .where(

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from campaign.status import ObligationGroup, campaign_status, obligation_groups
 from models.campaigns import get_campaign
 from models.errors import OutOfScope
+from models.obligations import TargetName
 from models.plans import Escalation, PlanFile
 from models.views import ForecastStep, ForecastView, ObligationForecast, Target, TargetPace
 from states.conditions import TOP_LEVEL, StepDates, step_dates
-from states.obligation import LATE, UNMET
+from states.obligation import LATE, UNMET, ObligationState
 
 NOT_MET = (*UNMET, *LATE)
 
@@ -106,25 +107,26 @@ def _ladder(
 def _steps(dates: StepDates, state: str, level: int) -> list[ForecastStep]:
     """The ladder's steps after `state` at `level`, in the order a run takes them."""
     steps: list[ForecastStep] = []
-    if state == "open":
-        steps.append(ForecastStep(to="reminded", level=0, on=dates.reminded))
+    if state == ObligationState.open:
+        steps.append(ForecastStep(to=ObligationState.reminded, level=0, on=dates.reminded))
     if state in UNMET:
-        steps.append(ForecastStep(to="overdue", level=0, on=dates.overdue))
+        steps.append(ForecastStep(to=ObligationState.overdue, level=0, on=dates.overdue))
     for reached in range(level + 1, TOP_LEVEL + 1):
-        steps.append(ForecastStep(to="escalated", level=reached, on=dates.escalated[reached - 1]))
+        on = dates.escalated[reached - 1]
+        steps.append(ForecastStep(to=ObligationState.escalated, level=reached, on=on))
     return steps
 
 
 # When each target is due: the self-assessments by their due date, the sessions by the period's
 # end (the last window's), both as the plan keeps due dates (moved off a day off if it says so).
 TARGET_DUES = {
-    "members_self_assessed": lambda plan: plan.self_assessment_due or plan.period.end,
-    "leaders_self_assessed": lambda plan: plan.self_assessment_due or plan.period.end,
-    "branches_with_sessions": lambda plan: plan.period.end,
+    TargetName.members_self_assessed: lambda plan: plan.self_assessment_due or plan.period.end,
+    TargetName.leaders_self_assessed: lambda plan: plan.self_assessment_due or plan.period.end,
+    TargetName.branches_with_sessions: lambda plan: plan.period.end,
 }
 
 
-def _pace(name: str, target: Target, plan: PlanFile, as_of: dt.date) -> TargetPace:
+def _pace(name: TargetName, target: Target, plan: PlanFile, as_of: dt.date) -> TargetPace:
     """Done per day over the days of the period so far (`as_of` included), carried on to the
     target's due date and capped at what is eligible."""
     due = plan.escalation.due_on(TARGET_DUES[name](plan))

@@ -20,23 +20,26 @@ from models.campaigns import Campaign
 from models.documents import Document, last_registered, register_number, register_suffix
 from models.errors import ConcurrentChange
 from models.members import Member
-from models.obligations import Obligation
+from models.obligations import Obligation, ObligationKind
 from models.units import Unit
 from models.views import NoticeView
 from states.audit_chain import now_utc
+from states.obligation import ObligationState
 
-# Ladder state → (step name, Vietnamese title of the notice).
-STEPS = {
-    "reminded": ("reminder", "Công văn nhắc nhở"),
-    "overdue": ("overdue", "Công văn đôn đốc (quá hạn)"),
-    "escalated": ("escalation", "Công văn đôn đốc (báo cáo cấp trên)"),
+# The escalation ladder: the state an obligation reaches → the step of the ladder (what its
+# notice is called) and the Vietnamese title of the notice.
+LADDER = {
+    ObligationState.reminded: ("reminder", "Công văn nhắc nhở"),
+    ObligationState.overdue: ("overdue", "Công văn đôn đốc (quá hạn)"),
+    ObligationState.escalated: ("escalation", "Công văn đôn đốc (báo cáo cấp trên)"),
 }
-STEP_TITLES = dict(STEPS.values())
-KIND_NAMES = {
-    "issue_plan": "Ban hành kế hoạch thực hiện",
-    "hold_session": "Tổ chức sinh hoạt chuyên đề",
-    "self_assess": "Đảng viên tự soi rọi, tự nhận xét",
-    "report_upward": "Báo cáo kết quả lên cấp trên",
+LADDER_TITLES = dict(LADDER.values())  # a ladder step → its notice's title
+STEP_TITLES = LADDER_TITLES  # the old name, until its readers in flows/ move to the new one
+OBLIGATION_NAMES = {
+    ObligationKind.issue_plan: "Ban hành kế hoạch thực hiện",
+    ObligationKind.hold_session: "Tổ chức sinh hoạt chuyên đề",
+    ObligationKind.self_assess: "Đảng viên tự soi rọi, tự nhận xét",
+    ObligationKind.report_upward: "Báo cáo kết quả lên cấp trên",
 }
 
 
@@ -57,7 +60,7 @@ class _Notice:
 
     @property
     def step(self) -> str:
-        return STEPS[self.state][0]
+        return LADDER[ObligationState(self.state)][0]
 
     def key(self, as_of: dt.date) -> str:
         return f"notice:{self.unit}:{self.step}:{self.level}:{as_of.isoformat()}"
@@ -87,7 +90,7 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
         .where(
             Obligation.campaign_id == campaign_id,
             Obligation.since == as_of,
-            Obligation.state.in_(list(STEPS)),
+            Obligation.state.in_(list(LADDER)),
         )
         .order_by(Unit.path, Obligation.kind, Member.code)
     )
@@ -104,7 +107,14 @@ def _moved_today(session: Session, campaign_id: int, as_of: dt.date) -> list[_No
             if (kind, day, window) in notice.duties:
                 continue
             notice.duties.add((kind, day, window))
-        notice.items.append({"kind": kind, "name": KIND_NAMES[kind], "due": day, "window": window})
+        notice.items.append(
+            {
+                "kind": kind,
+                "name": OBLIGATION_NAMES[ObligationKind(kind)],
+                "due": day,
+                "window": window,
+            }
+        )
     return list(notices.values())
 
 
@@ -115,9 +125,9 @@ def _addressees(notice: _Notice, owner: Addressee) -> tuple[Addressee, list[Addr
     """Who receives the notice, and who is copied: the ladder of SPEC §5."""
     unit = (notice.unit, notice.unit_name)
     parent = (notice.parent, notice.parent_name or notice.parent) if notice.parent else None
-    if notice.state == "reminded":
+    if notice.state == ObligationState.reminded:
         return unit, []
-    if notice.state == "overdue":
+    if notice.state == ObligationState.overdue:
         return unit, [parent] if parent else []
     recipient = (parent or owner) if notice.level <= 1 else owner
     return recipient, [unit]
@@ -187,7 +197,7 @@ def _document(
     number: tuple[int, str],
 ) -> dict[str, object]:
     (recipient, recipient_name), copied = _addressees(notice, (owner.code, owner.name))
-    title = STEPS[notice.state][1]
+    title = LADDER[ObligationState(notice.state)][1]
     context = {
         "kind": f"notice_{notice.step}",
         "campaign": header,

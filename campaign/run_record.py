@@ -14,8 +14,9 @@ from models.campaigns import Campaign, get_campaign
 from models.errors import OutOfScope
 from models.runs import Run
 from states.audit_chain import now_utc
-from states.campaign import CAMPAIGN
+from states.campaign import CAMPAIGN, CampaignState
 from states.engine import FireContext, fire
+from states.obligation import DONE
 
 
 def check_run(session: Session, code: str, as_of: dt.date) -> Campaign:
@@ -29,7 +30,7 @@ def check_run(session: Session, code: str, as_of: dt.date) -> Campaign:
             f"campaign {code} has already run as of {latest:%d/%m/%Y}; a run as of "
             f"{as_of:%d/%m/%Y} would go back in time (use --as-of {latest} or later)"
         )
-    if campaign.state == "closed" and as_of != latest:
+    if campaign.state == CampaignState.closed and as_of != latest:
         raise OutOfScope(f"campaign {code} is closed; nothing more to run")
     return campaign
 
@@ -80,27 +81,25 @@ def audit_seq(session: Session) -> int:
 
 def advance_campaign(session: Session, campaign: Campaign, ctx: FireContext) -> None:
     """Move the campaign through its own lifecycle as the date requires."""
-    if campaign.state == "registered" and ctx.as_of >= campaign.period_start:
+    if campaign.state == CampaignState.registered and ctx.as_of >= campaign.period_start:
         fire(session, CAMPAIGN, campaign.id, "activate", ctx=ctx)
         session.refresh(campaign)
-    if campaign.state == "active" and ctx.as_of > campaign.period_end:
+    if campaign.state == CampaignState.active and ctx.as_of > campaign.period_end:
         fire(session, CAMPAIGN, campaign.id, "enter_reporting", ctx=ctx)
         session.refresh(campaign)
 
 
 def close_when_synthesised(session: Session, campaign: Campaign, ctx: FireContext) -> None:
     """Close the campaign once the committee's own synthesis report is in."""
-    from models.obligations import Obligation
+    from models.obligations import Obligation, ObligationKind
 
     synthesis = select(Obligation.state).where(
         Obligation.campaign_id == campaign.id,
-        Obligation.kind == "report_upward",
+        Obligation.kind == ObligationKind.report_upward,
         Obligation.unit_id == campaign.owner_id,
     )
-    if campaign.state in ("active", "reporting") and session.scalar(synthesis) in (
-        "met",
-        "met_late",
-    ):
+    closable = (CampaignState.active, CampaignState.reporting)
+    if campaign.state in closable and session.scalar(synthesis) in DONE:
         fire(session, CAMPAIGN, campaign.id, "close", ctx=ctx)
         session.refresh(campaign)
 

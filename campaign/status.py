@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models.audit import AuditEvent
 from models.campaigns import Campaign, get_campaign
 from models.members import Member
-from models.obligations import Obligation
+from models.obligations import Obligation, ObligationKind, TargetName
 from models.units import Unit, UnitKind, units_under
 from models.views import (
     AuditView,
@@ -26,21 +26,17 @@ from models.views import (
     Targets,
     UnitStatus,
 )
-from states.obligation import LATE
+from states.obligation import DONE, LATE, ObligationState
 from states.roster import MEMBER, UNIT
 
-DONE = ("met", "met_late")
-COUNTED = ("members_self_assessed", "leaders_self_assessed", "branches_with_sessions")
-
-
-# A unit's counts, one flat list: done and eligible of each target in COUNTED order. Plain ints
-# summed up the tree for thousands of units on every run.
+# A unit's counts, one flat list: done and eligible of each target in TargetName's order. Plain
+# ints summed up the tree for thousands of units on every run.
 Counts = list[int]
 
 
 def _targets(counts: Counts) -> Targets:
     return Targets(
-        **{n: Target.of(counts[2 * i], counts[2 * i + 1]) for i, n in enumerate(COUNTED)}
+        **{n: Target.of(counts[2 * i], counts[2 * i + 1]) for i, n in enumerate(TargetName)}
     )
 
 
@@ -48,12 +44,17 @@ def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, Counts]:
     """Each unit's own counts: one row per unit, every target's done and eligible summed in
     the same scan of its obligations."""
     done = Obligation.state.in_(DONE)
-    assessed = Obligation.kind == "self_assess"
+    assessed = Obligation.kind == ObligationKind.self_assess
     leaders = and_(assessed, func.coalesce(Member.leader, false()))
-    sessions = Obligation.kind == "hold_session"
+    sessions = Obligation.kind == ObligationKind.hold_session
+    counted = {
+        TargetName.members_self_assessed: assessed,
+        TargetName.leaders_self_assessed: leaders,
+        TargetName.branches_with_sessions: sessions,
+    }
     sums = [
         func.sum(case((chosen, 1), else_=0))
-        for target in (assessed, leaders, sessions)
+        for target in (counted[name] for name in TargetName)
         for chosen in (and_(target, done), target)
     ]
     query = (
@@ -61,8 +62,8 @@ def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, Counts]:
         .outerjoin(Member, Member.id == Obligation.member_id)
         .where(
             Obligation.campaign_id == campaign_id,
-            Obligation.kind.in_(("self_assess", "hold_session")),
-            Obligation.state != "waived",
+            Obligation.kind.in_((ObligationKind.self_assess, ObligationKind.hold_session)),
+            Obligation.state != ObligationState.waived,
         )
         .group_by(Obligation.unit_id)
     )
@@ -92,7 +93,7 @@ def _subtree(session: Session, root_path: str) -> list[_UnitRow]:
 
 def _rolled_up(units: list[_UnitRow], own: dict[int, Counts]) -> dict[int, Counts]:
     """Each unit's counts over its subtree: deepest units first, each added into its parent."""
-    nothing = [0] * (2 * len(COUNTED))
+    nothing = [0] * (2 * len(TargetName))
     totals = {u.id: list(own.get(u.id, nothing)) for u in units}
     for unit in sorted(units, key=lambda u: u.path.count("/"), reverse=True):
         parent = totals.get(unit.parent_id or -1)

@@ -11,12 +11,14 @@ from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.dates import DAY_FORMATS, parse_day
 from models.files import Column
 from models.validation import CODE_LENGTH
 
 
 class FactKind(StrEnum):
-    """Every kind of fact a unit can report (SPEC §6)."""
+    """Every kind of fact a unit can report (SPEC §6); what each does is the table of
+    `campaign/fact_kinds.py`."""
 
     plan_issued = "plan_issued"
     session_held = "session_held"
@@ -30,18 +32,6 @@ class FactKind(StrEnum):
     exemplar_rejected = "exemplar_rejected"
     activity_held = "activity_held"
     report_submitted = "report_submitted"
-
-
-MEMBER_KINDS = frozenset(
-    {
-        FactKind.self_assessment_submitted,
-        FactKind.self_assessment_accepted,
-        FactKind.self_assessment_returned,
-        FactKind.screening_opened,
-        FactKind.screening_step,
-    }
-)
-SCREENING_STEPS = ("educate", "help", "screen", "cleared", "removed")
 
 
 class Fact(Base):
@@ -96,12 +86,13 @@ class FactRow(BaseModel):
     @field_validator("date", mode="before")
     @classmethod
     def _vietnamese_or_iso(cls, value: object) -> object:
+        # DD/MM/YYYY is read here; any other form by pydantic's date parsing, in its core (ISO,
+        # or a datetime at midnight), as facts files have always been read.
         if isinstance(value, str) and "/" in value:
             try:
-                day, month, year = value.split("/")
-                return dt.date(int(year), int(month), int(day))
-            except (ValueError, OverflowError) as exc:  # a year past 9999 overflows
-                raise ValueError("is not a date (YYYY-MM-DD or DD/MM/YYYY)") from exc
+                return parse_day(value)
+            except ValueError as exc:  # the problem quotes the cell itself, clipped
+                raise ValueError(f"is not a date ({DAY_FORMATS})") from exc
         return value
 
     @property

@@ -2,11 +2,29 @@
 upward), each with its own lifecycle (`states/obligation.py`)."""
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+
+
+class ObligationKind(StrEnum):
+    """Every kind of duty a plan sets (SPEC §5)."""
+
+    issue_plan = "issue_plan"  # a grassroots organisation issues its implementation plan
+    hold_session = "hold_session"  # a unit holds its thematic sessions, per window
+    self_assess = "self_assess"  # a member presents a self-assessment
+    report_upward = "report_upward"  # a unit reports its results to the level above
+
+
+class TargetName(StrEnum):
+    """The targets a campaign's progress is measured against, counted over its obligations."""
+
+    members_self_assessed = "members_self_assessed"  # self_assess met, of every member
+    leaders_self_assessed = "leaders_self_assessed"  # the same, of members who lead
+    branches_with_sessions = "branches_with_sessions"  # hold_session met
 
 
 class Obligation(Base):

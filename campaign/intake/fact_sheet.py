@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -15,43 +15,26 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaign.fact_kinds import (
+    FACT_KINDS,
+    SCREENING_TRIGGERS,
+    Reporter,
+    fact_transition,
+    kinds_moving,
+)
 from models.bulk import in_lists, insert_behind, without_gc_pauses
 from models.campaigns import Campaign, get_campaign
+from models.dates import parse_day
 from models.errors import InputError, Problem, Problems
-from models.facts import FACT_COLUMNS, MEMBER_KINDS, SCREENING_STEPS, Fact, FactKind, FactRow
+from models.facts import FACT_COLUMNS, Fact, FactKind, FactRow
 from models.files import Sheet, read_sheet
 from models.members import Member, MemberChange, MemberStatus
-from models.plans import PlanFile, SessionsPer
+from models.plans import PlanFile
 from models.units import Unit, UnitKind
 from models.validation import problems_of
-from states.lifecycles import (
-    ASSESSMENT,
-    COMMENDATION,
-    SCREENING,
-    Lifecycle,
-    next_state,
-    opening_state,
-)
+from states.lifecycles import ASSESSMENT, Lifecycle, next_state, opening_state
 
 ACTIVE = MemberStatus.active.value
-
-# What each member fact does to its lifecycle: (lifecycle, trigger); None opens a new entity.
-SCREENING_TRIGGERS = {
-    "educate": "educate",
-    "help": "help",
-    "screen": "screen",
-    "cleared": "clear",
-    "removed": "remove",
-}
-FACT_TRIGGERS: dict[FactKind, tuple[Lifecycle, str | None]] = {
-    FactKind.self_assessment_submitted: (ASSESSMENT, "submit"),
-    FactKind.self_assessment_accepted: (ASSESSMENT, "accept"),
-    FactKind.self_assessment_returned: (ASSESSMENT, "send_back"),
-    FactKind.screening_opened: (SCREENING, None),
-    FactKind.exemplar_nominated: (COMMENDATION, None),
-    FactKind.exemplar_approved: (COMMENDATION, "approve"),
-    FactKind.exemplar_rejected: (COMMENDATION, "reject"),
-}
 
 
 @dataclass(frozen=True)
@@ -174,21 +157,19 @@ def _moves(
 # table; fewer, by lists of codes or ids: a day's facts must not read a whole party's roster.
 SCAN_ABOVE = 20_000
 
+
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_VIETNAMESE_DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
-def _plain_day(cell: str) -> dt.date | None:
-    """The date of a cell written plainly (2023-03-15 or 15/03/2023), else None."""
+def _day_or_none(cell: str) -> dt.date | None:
+    """The day a date cell names when written plainly (15/03/2023 or 2023-03-15), as a row's
+    validation reads it; else None (a datetime at midnight, say, read by pydantic)."""
+    if "/" not in cell and not _ISO_DAY.fullmatch(cell):
+        return None
     try:
-        if _ISO_DAY.fullmatch(cell):
-            return dt.date.fromisoformat(cell)
-        if found := _VIETNAMESE_DAY.fullmatch(cell):
-            day, month, year = map(int, found.groups())
-            return dt.date(year, month, day)
+        return parse_day(cell)
     except ValueError:
         return None
-    return None
 
 
 def _known_keys(session: Session, campaign_id: int, sheet: Sheet) -> set[str]:
@@ -196,7 +177,7 @@ def _known_keys(session: Session, campaign_id: int, sheet: Sheet) -> set[str]:
     (a range of the key index, since a key starts with its ISO date: a day's file reads a day's
     keys, not the campaign's), or every key when a date cell is not plainly written."""
     query = select(Fact.key).where(Fact.campaign_id == campaign_id)
-    days = [_plain_day(cell) for cell in {line.cells.get("date", "") for line in sheet.rows}]
+    days = [_day_or_none(cell) for cell in {line.cells.get("date", "") for line in sheet.rows}]
     if days and None not in days:
         first, last = min(d for d in days if d), max(d for d in days if d)
         after_last = last + dt.timedelta(days=1)
@@ -249,8 +230,8 @@ def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
         context.bad(row, "unit", f"'{fact.unit}' is outside campaign {context.campaign.code}")
     _check_unit_kind(context, row, fact, unit)
     member_id = _check_member(context, row, fact, unit)
-    if fact.kind is FactKind.screening_step and fact.note not in SCREENING_STEPS:
-        context.bad(row, "note", f"a screening step is one of {', '.join(SCREENING_STEPS)}")
+    if fact.kind is FactKind.screening_step and fact.note not in SCREENING_TRIGGERS:
+        context.bad(row, "note", f"a screening step is one of {', '.join(SCREENING_TRIGGERS)}")
     if fact.kind is FactKind.activity_held and not fact.note:
         context.bad(row, "note", "name the activity held")
     if len(context.problems) > before:
@@ -267,15 +248,9 @@ def _check_unit_kind(context: _Context, row: int, fact: FactRow, unit: _UnitInfo
 
 def _reportable(context: _Context, kind: FactKind, unit: _UnitInfo) -> bool:
     """Whether a unit of this kind reports facts of `kind` under the plan."""
-    plan = context.plan
     is_owner = unit.id == context.campaign.owner_id
-    return {
-        FactKind.plan_issued: unit.kind is UnitKind.grassroots,
-        FactKind.session_held: unit.holds_members
-        if plan.sessions.per is SessionsPer.branch
-        else unit.kind in (UnitKind.grassroots, UnitKind.branch),
-        FactKind.report_submitted: unit.kind is UnitKind.grassroots or is_owner,
-    }.get(kind, True)
+    reporter = Reporter(unit.kind, unit.holds_members, is_owner, context.plan.sessions.per)
+    return FACT_KINDS[kind].reported_by(reporter)
 
 
 def _members_unit(context: _Context, row: int, fact: FactRow) -> str | None:
@@ -309,7 +284,7 @@ def _unit_on(context: _Context, member_id: int, day: dt.date) -> str | None:
 
 def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> int | None:
     if not fact.member:
-        if fact.kind in MEMBER_KINDS:
+        if FACT_KINDS[fact.kind].needs_member:
             context.bad(row, "member", f"'{fact.kind.value}' needs a member")
         return None
     found = _known_member(context, row, fact.member)
@@ -323,15 +298,6 @@ def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -
     elif status != ACTIVE:
         context.bad(row, "member", f"'{fact.member}' is {status} and outside the targets")
     return member_id
-
-
-@cache
-def fact_transition(kind: str, note: str) -> tuple[Lifecycle, str | None] | None:
-    """The lifecycle and trigger a fact fires (trigger None: it opens a new entity), if any."""
-    if kind == FactKind.screening_step:
-        trigger = SCREENING_TRIGGERS.get(note)
-        return (SCREENING, trigger) if trigger else None
-    return FACT_TRIGGERS.get(FactKind(kind))
 
 
 def _trigger(fact: FactRow) -> tuple[Lifecycle, str | None] | None:
@@ -382,7 +348,7 @@ def _stored_history(
     wanted = {_entity(p) for p in touched}
     codes = {info.id: code for code, info in context.units.items()}
     member_codes = {mid: code for code, (mid, _, _) in context.members.items()}
-    kinds = [k.value for k in (*FACT_TRIGGERS, FactKind.screening_step)]
+    kinds = [k.value for k in kinds_moving()]
     query = select(
         Fact.date, Fact.kind, Fact.unit_id, Fact.member_id, Fact.note, Fact.applied_on
     ).where(
