@@ -11,6 +11,7 @@ import typer
 from typer.models import ArgumentInfo, OptionInfo
 
 from models.calendar import today
+from models.dates import DAY_FORMATS, parse_day
 
 DatabaseUrl = Annotated[
     str | None,
@@ -74,7 +75,7 @@ def date_option(help_text: str, *names: str) -> OptionInfo:
     """A date option that defaults to today, in either of the two ways a date is written."""
     return typer.Option(
         *names,
-        help=f"{help_text} (YYYY-MM-DD or DD/MM/YYYY).",
+        help=f"{help_text} ({DAY_FORMATS}).",
         show_default="today",
         metavar="<date>",
     )
@@ -88,14 +89,12 @@ def chosen_format(value: str, allowed: tuple[str, ...]) -> str:
 
 
 def parse_date(text: str) -> date:
-    """A date given on the command line (YYYY-MM-DD or DD/MM/YYYY)."""
+    """A date given on the command line (YYYY-MM-DD or DD/MM/YYYY); a usage error if it names
+    none."""
     try:
-        if "/" in text:
-            day, month, year = text.split("/")
-            return date(int(year), int(month), int(day))
-        return date.fromisoformat(text)
+        return parse_day(text)
     except ValueError as exc:
-        raise typer.BadParameter(f"'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)") from exc
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def day_or_today(text: str | None) -> date:
