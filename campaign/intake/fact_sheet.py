@@ -7,21 +7,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.fact_kinds import (
-    FACT_KINDS,
-    SCREENING_TRIGGERS,
-    Reporter,
-    fact_transition,
-    kinds_moving,
-)
+from campaign.fact_kinds import FACT_KINDS, SCREENING_TRIGGERS, Reporter, fact_transition
+from campaign.intake.fact_replay import PendingFact, ReplayContext, replay_lifecycles
 from models.bulk import in_lists, insert_behind, without_gc_pauses
 from models.campaigns import Campaign, get_campaign
 from models.dates import parse_day
@@ -32,7 +25,6 @@ from models.members import Member, MemberChange, MemberStatus
 from models.plans import PlanFile
 from models.units import Unit, UnitKind
 from models.validation import problems_of
-from states.lifecycles import ASSESSMENT, Lifecycle, next_state, opening_state
 
 ACTIVE = MemberStatus.active.value
 
@@ -77,15 +69,6 @@ class _Context:
         self.problems.append(self.sheet.problem(row, key, message))
 
 
-class _Pending(NamedTuple):  # hundreds of thousands a file: a tuple builds fastest
-    row: int
-    fact: FactRow
-    unit_id: int
-    member_id: int | None
-    key: str
-    moves: "tuple[Lifecycle, str | None] | None"  # what the fact fires, if anything
-
-
 @without_gc_pauses
 def import_facts(
     code: str, path: Path, *, session: Session, actor: str, today: dt.date
@@ -104,12 +87,12 @@ def import_facts(
     # (The block touches no database: the context holds what the checks need.)
     shared = {"campaign_id": campaign.id, "recorded_by": actor, "recorded_on": today}
     with session.begin_nested():
-        fresh: list[_Pending] = []
+        fresh: list[PendingFact] = []
         with insert_behind(session, "fact", FACT_COLUMNS_STORED, shared=shared) as store:
             for pending in _unique(r for r in _parse(context) if r.key not in known):
                 store(_stored(pending))
                 fresh.append(pending)
-        _replay(session, context, fresh, stored_up_to)
+        replay_lifecycles(session, _replay_context(context), fresh, stored_up_to)
         if context.problems:
             raise InputError(context.problems)
     return FactsSummary(sheet.name, len(sheet.rows), len(fresh), len(sheet.rows) - len(fresh))
@@ -185,7 +168,7 @@ def _known_keys(session: Session, campaign_id: int, sheet: Sheet) -> set[str]:
     return set(session.scalars(query))
 
 
-def _unique(rows: Iterable[_Pending]) -> Iterator[_Pending]:
+def _unique(rows: Iterable[PendingFact]) -> Iterator[PendingFact]:
     seen: set[str] = set()
     for row in rows:
         if row.key not in seen:
@@ -193,7 +176,7 @@ def _unique(rows: Iterable[_Pending]) -> Iterator[_Pending]:
             yield row
 
 
-def _parse(context: _Context) -> Iterator[_Pending]:
+def _parse(context: _Context) -> Iterator[PendingFact]:
     """The file's valid rows, as they are checked; the others become problems."""
     for line in context.sheet.rows:
         try:
@@ -206,7 +189,7 @@ def _parse(context: _Context) -> Iterator[_Pending]:
             yield pending
 
 
-def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
+def _check(context: _Context, row: int, fact: FactRow) -> PendingFact | None:
     plan = context.plan
     before = len(context.problems)
     if fact.date < plan.issued_on:
@@ -236,7 +219,9 @@ def _check(context: _Context, row: int, fact: FactRow) -> _Pending | None:
         context.bad(row, "note", "name the activity held")
     if len(context.problems) > before:
         return None
-    return _Pending(row, fact, unit.id, member_id, fact.key, _trigger(fact))
+    return PendingFact(
+        row, fact, unit.id, member_id, fact.key, fact_transition(fact.kind, fact.note)
+    )
 
 
 def _check_unit_kind(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -> None:
@@ -300,132 +285,17 @@ def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -
     return member_id
 
 
-def _trigger(fact: FactRow) -> tuple[Lifecycle, str | None] | None:
-    return fact_transition(fact.kind, fact.note)
-
-
-class _Event(NamedTuple):
-    """A lifecycle fact in an entity's history: stored (row None) or new (its row)."""
-
-    date: dt.date
-    new: bool
-    fact: FactRow
-    row: int | None
-    applied: bool = False
-
-
-EntityKey = tuple[str, str, int]  # (lifecycle, "m" or "u", member or unit id)
-
-
-def _entity(p: _Pending) -> EntityKey:
-    assert p.moves is not None
-    if p.member_id is not None:
-        return (p.moves[0].name, "m", p.member_id)
-    return (p.moves[0].name, "u", p.unit_id)
-
-
-def _replay(session: Session, context: _Context, fresh: list[_Pending], stored_up_to: int) -> None:
-    """Replay every lifecycle fact of the touched entities in date order through the machines."""
-    touched = [p for p in fresh if p.moves is not None]
-    if not touched:
-        return
-    history: dict[EntityKey, list[_Event]] = defaultdict(list)
-    for p in touched:
-        history[_entity(p)].append(_Event(p.fact.date, True, p.fact, p.row))
-    for key, event in _stored_history(session, context, touched, stored_up_to):
-        history[key].append(event)
-    for events in history.values():
-        # Stored facts sort before new ones of the same day: they were recorded first.
-        _replay_entity(context, sorted(events, key=_BY_DAY) if len(events) > 1 else events)
-
-
-def _stored_history(
-    session: Session, context: _Context, touched: list[_Pending], stored_up_to: int
-) -> Iterable[tuple[EntityKey, _Event]]:
-    """The stored lifecycle facts of the touched entities: looked up by member and unit when
-    they are few, one scan of the campaign's facts when they are many (never an IN list as long
-    as the roster)."""
-    wanted = {_entity(p) for p in touched}
-    codes = {info.id: code for code, info in context.units.items()}
-    member_codes = {mid: code for code, (mid, _, _) in context.members.items()}
-    kinds = [k.value for k in kinds_moving()]
-    query = select(
-        Fact.date, Fact.kind, Fact.unit_id, Fact.member_id, Fact.note, Fact.applied_on
-    ).where(
-        Fact.campaign_id == context.campaign.id,
-        Fact.kind.in_(kinds),
-        Fact.id <= stored_up_to,  # not this import's own rows, written already
+def _replay_context(context: _Context) -> ReplayContext:
+    return ReplayContext(
+        context.campaign.id, context.unit_codes, context.members, context.bad, SCAN_ABOVE
     )
-    if len(wanted) > SCAN_ABOVE:
-        queries = [query]
-    else:
-        by_member = {entity for _, by, entity in wanted if by == "m"}
-        by_unit = {entity for _, by, entity in wanted if by == "u"}
-        queries = in_lists(query, Fact.member_id, by_member) + in_lists(
-            query.where(Fact.member_id.is_(None)), Fact.unit_id, by_unit
-        )
-    rows = (row for chosen in queries for row in session.execute(chosen))
-    for day, kind, unit_id, member_id, note, applied_on in rows:
-        found = fact_transition(kind, note)
-        if found is None:
-            continue
-        key = (
-            (found[0].name, "m", member_id)
-            if member_id is not None
-            else (found[0].name, "u", unit_id)
-        )
-        if key not in wanted:
-            continue
-        member = member_codes[member_id] if member_id is not None else ""
-        row = FactRow(date=day, kind=FactKind(kind), unit=codes[unit_id], member=member, note=note)
-        yield key, _Event(day, False, row, None, applied_on is not None)
-
-
-_BY_DAY = itemgetter(0, 1)  # an _Event's (date, new)
-
-
-def _replay_entity(context: _Context, events: list[_Event]) -> None:
-    state: str | None = None
-    # A new fact dated before one a run has applied comes too late.
-    last_applied = max((i for i, e in enumerate(events) if e.applied), default=-1)
-    for index, event in enumerate(events):
-        lifecycle, trigger = _trigger(event.fact) or (None, None)
-        assert lifecycle is not None
-        new = _advance(lifecycle, state, trigger)
-        late = event.new and index < last_applied
-        if new is None or late:
-            if event.row is not None:
-                context.bad(event.row, "kind", _refusal(lifecycle, state, event, late))
-            return
-        state = new
-
-
-def _advance(lifecycle: Lifecycle, state: str | None, trigger: str | None) -> str | None:
-    if trigger is None:  # the fact opens a new case: allowed when none is open
-        return opening_state(lifecycle) if state is None or lifecycle.is_final(state) else None
-    if state is None:
-        if lifecycle is not ASSESSMENT:  # screening cases and nominations are opened by a fact
-            return None
-        state = lifecycle.initial
-    return next_state(lifecycle, state, trigger)
-
-
-def _refusal(lifecycle: Lifecycle, state: str | None, event: _Event, late: bool) -> str:
-    what = " ".join(filter(None, [event.fact.kind.value, event.fact.note]))
-    if late:
-        return (
-            f"'{what}' on {event.date:%d/%m/%Y} is dated before facts of the same "
-            f"{lifecycle.name} that a run has already applied"
-        )
-    shown = state or (lifecycle.initial if lifecycle is ASSESSMENT else "not opened")
-    return f"'{what}' is not valid on {event.date:%d/%m/%Y}: the {lifecycle.name} is '{shown}'"
 
 
 # A fact's own columns; the import's campaign, actor and day are shared by all its rows.
 FACT_COLUMNS_STORED = ("date", "kind", "unit_id", "member_id", "note", "key")
 
 
-def _stored(p: _Pending) -> tuple[object, ...]:
+def _stored(p: PendingFact) -> tuple[object, ...]:
     """A fact's row, in FACT_COLUMNS_STORED order."""
     fact = p.fact
     return (fact.date, fact.kind.value, p.unit_id, p.member_id, fact.note, p.key)
