@@ -154,9 +154,11 @@ def append_moves(session: Session, moves: Moves) -> int:
     with insert_behind(session, "audit_event", _MOVED, shared=shared) as add:
         for entity_id, campaign_id, unit_id, member_id in moves.rows:
             seq += 1
-            text = (
-                f"{before_seq}{seq}{before_id}{entity_id}{before_campaign}{_json_int(campaign_id)}"
-                f"{before_unit}{_json_int(unit_id)}{before_member}{_json_int(member_id)}{end}"
+            text = (  # each own number put after its piece, a missing id as JSON's null
+                f"{before_seq}{seq}{before_id}{entity_id}"
+                f"{before_campaign}{'null' if campaign_id is None else campaign_id}"
+                f"{before_unit}{'null' if unit_id is None else unit_id}"
+                f"{before_member}{'null' if member_id is None else member_id}{end}"
             )
             hashed = _chained(prev, text)
             add((seq, entity_id, campaign_id, unit_id, member_id, prev, hashed))
@@ -180,10 +182,6 @@ def _pieces(shared: Mapping[str, Any]) -> list[str]:
         "\x00" if k in _OWN else _ENCODER.encode(v) for k, v in zip(CONTENT, values, strict=True)
     )
     return f"[{','.join(items)}]".split("\x00")
-
-
-def _json_int(value: int | None) -> str:
-    return "null" if value is None else str(value)
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
