@@ -37,8 +37,8 @@ from models.members import Member
 from models.obligations import Obligation, ObligationKind
 from models.plans import SessionsPer
 from models.units import Unit
-from states.audit_chain import append_events, canonical_payload
-from states.engine import FireContext, fire_many
+from states.audit_chain import append_events
+from states.engine import FireContext, fire_many, transition_event
 from states.lifecycle import Lifecycle
 from states.lifecycles import ASSESSMENT, COMMENDATION, OPENING, SCREENING
 
@@ -171,28 +171,14 @@ def _open(
             insert(table).from_select(columns, rows.order_by(_ROUNDS.c.date, _ROUNDS.c.fact_id))
         )
     opened = session.execute(
-        select(table.c.id, table.c.unit_id, table.c.member_id)
+        select(table.c.id, table.c.campaign_id, table.c.unit_id, table.c.member_id)
         .where(table.c.id > last)
         .order_by(table.c.id)
-    ).all()
-    append_events(session, (_opened(lifecycle, campaign, row, ctx) for row in opened))
-
-
-def _opened(lifecycle: Lifecycle, campaign: Campaign, row: Any, ctx: FireContext) -> dict[str, Any]:
-    return {
-        "at": ctx.as_of,
-        "actor": ctx.actor,
-        "entity": lifecycle.name,
-        "entity_id": row.id,
-        "campaign_id": campaign.id,
-        "unit_id": row.unit_id,
-        "member_id": row.member_id,
-        "trigger": "open",
-        "from_state": "",
-        "to_state": lifecycle.initial,
-        "reason": ctx.reason,
-        "payload": canonical_payload(None),
-    }
+    ).mappings()
+    append_events(
+        session,
+        [transition_event(lifecycle, row, "open", "", lifecycle.initial, ctx) for row in opened],
+    )
 
 
 def _first_fact(

@@ -4,9 +4,10 @@
 compiled from the same transition table and rule twins. Both write the new state only where
 the row still holds the old one, and append the audit events in the caller's transaction."""
 
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, select, true, update
+from sqlalchemy import ColumnElement, Table, and_, literal, select, true, update
 from sqlalchemy.orm import Session
 from transitions import MachineError
 
@@ -15,7 +16,7 @@ from states.audit_chain import Moves, append_events, append_moves, canonical_pay
 from states.conditions import EFFECTS, RULES, FireContext
 from states.lifecycle import Lifecycle, LifecycleError, Transition
 
-__all__ = ["FireContext", "fire", "fire_many"]
+__all__ = ["FireContext", "fire", "fire_many", "transition_event"]
 
 
 class _Entity:
@@ -28,9 +29,16 @@ class _Entity:
         self.__dict__.update(values)
 
 
-def _event(
-    lifecycle: Lifecycle, row: Any, trigger: str, old: str, new: str, ctx: FireContext
+def transition_event(
+    lifecycle: Lifecycle,
+    row: Mapping[Any, Any],
+    trigger: str,
+    old: str,
+    new: str,
+    ctx: FireContext,
 ) -> dict[str, Any]:
+    """The audit event of one entity's transition, to append: its campaign, unit and member
+    read from `row` by the lifecycle's audit columns."""
     columns = lifecycle.audit_columns
     return {
         "at": ctx.as_of,
@@ -68,7 +76,7 @@ def fire(
     )
     if _rowcount(result) != 1:
         raise ConcurrentChange(f"{lifecycle.name} {entity_id} left '{old}' while '{trigger}' ran")
-    append_events(session, [_event(lifecycle, row, trigger, old, entity.state, ctx)])
+    append_events(session, [transition_event(lifecycle, row, trigger, old, entity.state, ctx)])
     return str(entity.state)
 
 
@@ -145,46 +153,58 @@ def fire_many(
     for s, source in _moves(lifecycle, trigger):
         rules = [RULES[c].sql(table, ctx) for c in s.conditions]
         chosen = and_(table.c.state == source, *rules, where if where is not None else true())
-        values: dict[str, Any] = {"state": s.dest}
-        for name in s.after:
-            values.update(EFFECTS[name].sql(table))
-        if "since" in table.c:
-            values["since"] = ctx.as_of
-        last: int | None = None
-        while True:
-            ids = select(table.c.id).where(chosen)
-            if last is not None:
-                ids = ids.where(table.c.id > last)
-            # The old state and the rules stay in the UPDATE's own WHERE, not only in the
-            # subquery: under PostgreSQL's READ COMMITTED a row another transaction moved
-            # meanwhile is re-checked against the UPDATE's WHERE, never against the subquery,
-            # so without them a row could move twice.
-            statement = (
-                update(table)
-                .where(table.c.id.in_(ids.order_by(table.c.id).limit(chunk_size)), chosen)
-                .values(**values)
-                .returning(*returned)
-            )
-            rows = sorted(tuple(row) for row in session.execute(statement))
-            if rows:
-                append_moves(
-                    session,
-                    Moves(
-                        ctx.as_of,
-                        ctx.actor,
-                        lifecycle.name,
-                        trigger,
-                        source,
-                        s.dest,
-                        ctx.reason,
-                        payload,
-                        rows,
-                    ),
-                )
-                moved, last = moved + len(rows), rows[-1][0]
-            if len(rows) < chunk_size:  # a short chunk is the last one
-                break
+        values = _set_values(lifecycle, s, ctx)
+        for rows in _update_in_chunks(session, table, chosen, values, returned, chunk_size):
+            moves = Moves(
+                ctx.as_of, ctx.actor, lifecycle.name, trigger, source, s.dest, ctx.reason,
+                payload, rows,
+            )  # fmt: skip
+            append_moves(session, moves)
+            moved += len(rows)
     return moved
+
+
+def _update_in_chunks(
+    session: Session,
+    table: Table,
+    chosen: ColumnElement[bool],
+    values: dict[str, Any],
+    returned: list[ColumnElement[Any]],
+    chunk_size: int,
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Update the chosen rows `chunk_size` at a time in id order, and yield what each chunk's
+    UPDATE returned, sorted by id (its events are appended before the next chunk moves)."""
+    last: int | None = None
+    while True:
+        ids = select(table.c.id).where(chosen)
+        if last is not None:
+            ids = ids.where(table.c.id > last)
+        # The old state and the rules stay in the UPDATE's own WHERE, not only in the
+        # subquery: under PostgreSQL's READ COMMITTED a row another transaction moved
+        # meanwhile is re-checked against the UPDATE's WHERE, never against the subquery,
+        # so without them a row could move twice.
+        statement = (
+            update(table)
+            .where(table.c.id.in_(ids.order_by(table.c.id).limit(chunk_size)), chosen)
+            .values(**values)
+            .returning(*returned)
+        )
+        rows = sorted(tuple(row) for row in session.execute(statement))
+        if rows:
+            yield rows
+            last = rows[-1][0]
+        if len(rows) < chunk_size:  # a short chunk is the last one
+            return
+
+
+def _set_values(lifecycle: Lifecycle, transition: Transition, ctx: FireContext) -> dict[str, Any]:
+    """What a set-based UPDATE writes: the new state, the transition's effects, the date."""
+    values: dict[str, Any] = {"state": transition.dest}
+    for name in transition.after:
+        values.update(EFFECTS[name].sql(lifecycle.table))
+    if "since" in lifecycle.table.c:
+        values["since"] = ctx.as_of
+    return values
 
 
 def _audit_sources(lifecycle: Lifecycle, ctx: FireContext) -> list[ColumnElement[Any]]:
