@@ -4,6 +4,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -64,6 +65,17 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
     verified = run_cli("audit", "verify", database_url=url)
     assert verified.returncode == 0 and "chain intact" in verified.stdout
 
+    _assert_the_documents_are_written(url, tmp_path, status["targets"]["members_self_assessed"])
+
+    back = run_cli("run", "T23", "--as-of", "2023-05-01", database_url=url)
+    assert back.returncode == 1
+    assert back.stderr.startswith("error: campaign T23 has already run as of 20/05/2023")
+    assert "Traceback" not in back.stderr
+
+
+def _assert_the_documents_are_written(url: str, tmp_path: Path, members: dict[str, Any]) -> None:
+    """`docs` after the run of 20/05/2023: the notices, the synthesis and the forms, with their
+    indexes; `members` is the status's members_self_assessed target."""
     docs = run_cli("docs", "T23", "--out", tmp_path / "docs", database_url=url)
     assert docs.returncode == 0, docs.stderr
     assert str(tmp_path / "docs" / "index.html") in docs.stdout
@@ -73,16 +85,10 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
     html = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.html").read_text(encoding="utf-8")
     assert "@page { size: A4" in html and "Nơi nhận" in html and "Phạm Thị Dung" in html
     synthesis = (tmp_path / "docs" / "TOWN" / "bao-cao-tong-hop.html").read_text(encoding="utf-8")
-    members = status["targets"]["members_self_assessed"]
     assert f"<td>{members['done']}</td><td>{members['eligible']}</td><td>40,0%</td>" in synthesis
     assert "<svg" in synthesis and "G2 Chi bộ Trường THCS Nguyễn Du" in synthesis
     form = tmp_path / "docs" / "bieu-mau" / "tu-soi-roi-lanh-dao.html"
     assert "Hội đồng nhân dân" in form.read_text(encoding="utf-8")
-
-    back = run_cli("run", "T23", "--as-of", "2023-05-01", database_url=url)
-    assert back.returncode == 1
-    assert back.stderr.startswith("error: campaign T23 has already run as of 20/05/2023")
-    assert "Traceback" not in back.stderr
 
 
 def test_names_and_notes_are_printed_as_they_are(town: Engine, tmp_path: Path) -> None:
