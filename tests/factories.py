@@ -129,3 +129,21 @@ def obligations(
     )
     query = select(Obligation.id).where(Obligation.campaign_id == campaign_id)
     return list(session.scalars(query.order_by(Obligation.id)))
+
+
+def audit_event(n: int) -> dict[str, Any]:
+    """An obligation's lapse as an event for `append_events`, entity `n`, in no campaign."""
+    return {
+        "at": dt.date(2023, 5, 20),
+        "actor": "tester",
+        "entity": "obligation",
+        "entity_id": n,
+        "campaign_id": None,
+        "unit_id": None,
+        "member_id": None,
+        "trigger": "lapse",
+        "from_state": "open",
+        "to_state": "overdue",
+        "reason": None,
+        "payload": "{}",
+    }

@@ -17,25 +17,12 @@ from models.audit import AuditEvent
 from models.db import make_engine, transaction
 from states.audit_chain import append_events, verify_chain
 from tests.cli_process import run_cli
+from tests.factories import audit_event
 from tests.scenario import ON_TIME
 from tests.scenario import record_facts as _facts
 from tests.town import load_town
 
 _numbers = itertools.count()
-EVENT = {
-    "at": dt.date(2023, 5, 20),
-    "actor": "tester",
-    "entity": "obligation",
-    "entity_id": 1,
-    "campaign_id": None,
-    "unit_id": None,
-    "member_id": None,
-    "trigger": "lapse",
-    "from_state": "open",
-    "to_state": "overdue",
-    "reason": None,
-    "payload": "{}",
-}
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
@@ -95,7 +82,7 @@ def test_the_everyday_role_cannot_touch_the_audit(
     engine: Engine, everyday: str, tmp_path: Path, attempt: str
 ) -> None:
     with transaction(engine) as session:  # an audit with events, written by the owner
-        append_events(session, [dict(EVENT, entity_id=n) for n in range(3)])
+        append_events(session, [audit_event(n) for n in range(3)])
     app = make_engine(everyday)
     try:
         refused = pytest.raises(ProgrammingError, match=r"must be owner|permission denied")

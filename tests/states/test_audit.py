@@ -29,28 +29,12 @@ from states.audit_chain import (
     read_kept_heads,
     verify_chain,
 )
-
-
-def _event(n: int) -> dict[str, object]:
-    return {
-        "at": dt.date(2023, 5, 20),
-        "actor": "tester",
-        "entity": "obligation",
-        "entity_id": n,
-        "campaign_id": None,
-        "unit_id": None,
-        "member_id": None,
-        "trigger": "lapse",
-        "from_state": "open",
-        "to_state": "overdue",
-        "reason": None,
-        "payload": "{}",
-    }
+from tests.factories import audit_event
 
 
 def _chain(engine: Engine, count: int = 6) -> None:
     with transaction(engine) as session:
-        append_events(session, [_event(n) for n in range(count)])
+        append_events(session, [audit_event(n) for n in range(count)])
 
 
 def test_a_fresh_chain_verifies(engine: Engine) -> None:
@@ -179,7 +163,7 @@ def _append_many(url: str, count: int) -> None:
     engine = make_engine(url)
     for n in range(count):
         with transaction(engine) as session:
-            append_events(session, [_event(n), _event(n)])
+            append_events(session, [audit_event(n), audit_event(n)])
     engine.dispose()
 
 
