@@ -1,4 +1,5 @@
-"""The roster: the `member` table, dated changes of a member, the input schema and its import."""
+"""The roster: the `member` table and the dated changes of a member (imported by
+`campaign.intake.member_roster`)."""
 
 from datetime import date
 from enum import StrEnum

@@ -1,4 +1,5 @@
-"""The organisation tree: the `unit` table, its input schema and its import."""
+"""The organisation tree: the `unit` table, its paths and the roster's revision (imported by
+`campaign.intake.unit_tree`)."""
 
 from collections.abc import Sequence
 from enum import StrEnum

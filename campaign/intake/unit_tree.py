@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models.calendar import today
 from models.errors import InputError, Problem, Problems
 from models.files import Column, Sheet, read_sheet
+from models.members import Member
 from models.units import Unit, UnitKind, bump_roster_revision, refresh_paths
 from models.validation import Code, CodeRef, Name, Required, problems_of
 from states.actors import SYSTEM_ACTOR
@@ -149,8 +150,6 @@ def _holders_with_children(
     session: Session, sheet: Sheet, nodes: dict[str, _Node]
 ) -> list[Problem]:
     """Units that would gain a child while members sit in them directly."""
-    from models.members import Member
-
     parents_in_file = {n.parent: n for n in nodes.values() if n.row is not None and n.parent}
     if not parents_in_file:
         return []
