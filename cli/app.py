@@ -1,8 +1,10 @@
-"""The operator's command line, `campaign`: every command in the order its help lists them, and
-`main`, where errors become exit codes.
+"""The operator's command line, `campaign`: its commands and groups of commands, registered in
+the order its help lists them, and `main`, where errors become exit codes.
 
-Each command parses its options, calls one function of the campaign's logic and prints (the
-commands live by topic: `inputs`, `running`, `issued_documents`, `audit_trail`, `database`).
+Each command parses its options, calls one function of the campaign's logic and prints; the
+commands live by topic (`inputs`, `running`, `issued_documents`, `audit_trail`, `database`),
+their shared options in `parameters`, their tables in `printing`.
+
 Errors become exit codes in one place, `main`: 1 for a refusal (with `error: …` lines), 2 for a
 usage error, never a traceback."""
 
