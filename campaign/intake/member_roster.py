@@ -159,10 +159,7 @@ def import_members(
         if problems:
             raise InputError(problems)
         if changed:
-            codes = dict(session.execute(select(Unit.id, Unit.code)).all())
-            _record_changes(session, changed, stored, codes, on)
-            session.execute(update(Member), [{**v, "id": stored[v["code"]].id} for v in changed])
-            _audit_changed(session, changed, stored, codes, on=on, actor=actor)
+            _store_changes(session, changed, stored, on=on, actor=actor)
         if joined:
             _audit_joined(session, joined, stored, on=on, actor=actor)
         if joined or changed:
@@ -177,67 +174,44 @@ _FIELDS = ("full_name", "unit_id", "leader", "position", "status")
 _INSERTED = ("code", *_FIELDS)
 
 
-def _record_changes(
+def _store_changes(
     session: Session,
     changed: list[dict[str, Any]],
     stored: dict[str, Any],
-    codes: dict[int, str],
-    on: date,
-) -> None:
-    changes = []
-    for value in changed:
-        old = stored[value["code"]]
-        if value["status"] != old.status:
-            changes.append(
-                {
-                    "member_id": old.id,
-                    "changed_on": on,
-                    "field": "status",
-                    "old": old.status,
-                    "new": value["status"],
-                }
-            )
-        if value["unit_id"] != old.unit_id:
-            changes.append(
-                {
-                    "member_id": old.id,
-                    "changed_on": on,
-                    "field": "unit",
-                    "old": codes[old.unit_id],
-                    "new": codes[value["unit_id"]],
-                }
-            )
-    if changes:
-        session.execute(insert(MemberChange), changes)
-
-
-def _audit_changed(
-    session: Session,
-    changed: list[dict[str, Any]],
-    stored: dict[str, Any],
-    codes: dict[int, str],
     *,
     on: date,
     actor: str,
 ) -> None:
-    """One event per member whose status, unit or leader flag changed (a new name or position
-    moves no target)."""
-    changes = []
+    """Update the changed members, keep their dated changes of status or unit, and audit each
+    whose status, unit or leader flag changed (a new name or position moves no target)."""
+    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+    kept: list[dict[str, Any]] = []
+    audited = []
     for value in changed:
         old = stored[value["code"]]
         diff = diff_of(
             {"status": old.status, "unit": codes[old.unit_id], "leader": old.leader},
-            {
-                "status": value["status"],
-                "unit": codes[value["unit_id"]],
-                "leader": value["leader"],
-            },
+            {"status": value["status"], "unit": codes[value["unit_id"]], "leader": value["leader"]},
         )
+        kept += [  # what member_change keeps: a dated change of status or unit
+            {
+                "member_id": old.id,
+                "changed_on": on,
+                "field": f,
+                "old": diff[f][0],
+                "new": diff[f][1],
+            }
+            for f in ("status", "unit")
+            if f in diff
+        ]
         if diff:
-            changes.append(
+            audited.append(
                 Change(old.id, None, value["unit_id"], old.id, old.status, value["status"], diff)
             )
-    record_changes(session, MEMBER, ROSTER_UPDATE, changes, at=on, actor=actor)
+    if kept:
+        session.execute(insert(MemberChange), kept)
+    session.execute(update(Member), [{**v, "id": stored[v["code"]].id} for v in changed])
+    record_changes(session, MEMBER, ROSTER_UPDATE, audited, at=on, actor=actor)
 
 
 def _audit_joined(
