@@ -38,3 +38,18 @@ def test_anything_else_is_refused_with_the_text_and_the_formats(text: str) -> No
     with pytest.raises(ValueError) as refused:
         parse_day(text)
     assert str(refused.value) == f"'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)"
+
+
+def test_a_facts_row_reads_its_day_by_the_same_parser() -> None:
+    from pydantic import ValidationError
+
+    from models.facts import FactRow
+
+    row = {"kind": "plan_issued", "unit": "G1"}
+    assert FactRow.model_validate({**row, "date": "5/3/2023"}).date == parse_day("5/3/2023")
+    # ISO, and a datetime at midnight, are read by pydantic as a facts file always was.
+    assert FactRow.model_validate({**row, "date": "2023-02-10T00:00:00"}).date == dt.date(
+        2023, 2, 10
+    )
+    with pytest.raises(ValidationError, match=r"is not a date \(YYYY-MM-DD or DD/MM/YYYY\)"):
+        FactRow.model_validate({**row, "date": "31/02/2023"})
