@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select, text
 
 from models.campaigns import Campaign
 from models.db import make_engine, migrate, transaction
-from models.obligations import Obligation
+from models.obligations import Obligation, ObligationKind
 from models.plans import read_plan
 from models.units import Unit
 from states.audit_chain import Moves, append_moves, canonical_payload
@@ -49,7 +49,7 @@ def _database(folder: Path, name: str, rows: int) -> tuple[Engine, int]:
         batch = [
             {
                 "campaign_id": campaign,
-                "kind": "hold_session",
+                "kind": ObligationKind.hold_session,
                 "unit_id": town,
                 "window": "",
                 "due": DUE,

@@ -233,15 +233,15 @@ def stage_unit_evidence(
     session: Session,
     campaign: Campaign,
     as_of: dt.date,
-    kind: str,
-    fact_kind: str,
+    duty: ObligationKind,
     *which: ColumnElement[bool],
 ) -> None:
     """Evidence of a unit's duty (plan issued, report submitted): the first such fact; for the
     obligations new facts touch, unless `which` chooses others."""
-    value = _first_fact(campaign.id, as_of, fact_kind, Fact.unit_id == Obligation.unit_id)
-    touched = _named_by_new_facts(campaign.id, as_of, fact_kind, Obligation.unit_id, Fact.unit_id)
-    _stage(session, campaign.id, kind, value, *(which or (touched,)), found=not which)
+    kind = EVIDENCE[duty]
+    value = _first_fact(campaign.id, as_of, kind, Fact.unit_id == Obligation.unit_id)
+    touched = _named_by_new_facts(campaign.id, as_of, kind, Obligation.unit_id, Fact.unit_id)
+    _stage(session, campaign.id, duty, value, *(which or (touched,)), found=not which)
 
 
 def stage_member_evidence(
@@ -314,7 +314,7 @@ def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id
     applied or not: a member or unit that joined the campaign late keeps what it reported."""
     created = Obligation.id > after_id
     for kind in (ObligationKind.issue_plan, ObligationKind.report_upward):
-        stage_unit_evidence(session, campaign, as_of, kind, EVIDENCE[kind], created)
+        stage_unit_evidence(session, campaign, as_of, kind, created)
     stage_member_evidence(session, campaign, as_of, created)
     stage_session_evidence(session, campaign, as_of, created)
 

@@ -34,7 +34,6 @@ LADDER = {
     ObligationState.escalated: ("escalation", "Công văn đôn đốc (báo cáo cấp trên)"),
 }
 LADDER_TITLES = dict(LADDER.values())  # a ladder step → its notice's title
-STEP_TITLES = LADDER_TITLES  # the old name, until its readers in flows/ move to the new one
 OBLIGATION_NAMES = {
     ObligationKind.issue_plan: "Ban hành kế hoạch thực hiện",
     ObligationKind.hold_session: "Tổ chức sinh hoạt chuyên đề",

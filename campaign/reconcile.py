@@ -29,6 +29,7 @@ from campaign.sweep import sweep, sweep_chunks
 from models.campaigns import Campaign, get_campaign
 from models.db import transaction
 from models.facts import FactKind
+from models.obligations import ObligationKind
 from models.units import Unit, roster_revision
 from models.views import CampaignStatus, NoticeView, RunResult
 from states.conditions import ladder_context
@@ -121,7 +122,7 @@ def deploy_plan(engine: Engine, code: str, as_of: dt.date, actor: str) -> tuple[
             if created:
                 apply.stage_created(session, campaign, as_of, last_id)
             campaign.deployed_revision = revision
-        apply.stage_unit_evidence(session, campaign, as_of, "issue_plan", FactKind.plan_issued)
+        apply.stage_unit_evidence(session, campaign, as_of, ObligationKind.issue_plan)
         return created, apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
 
 
@@ -158,9 +159,7 @@ def commend_exemplars(engine: Engine, code: str, as_of: dt.date, actor: str) -> 
 def report_upward(engine: Engine, code: str, as_of: dt.date, actor: str) -> int:
     """Take in the grassroots reports and the committee's synthesis."""
     with _campaign(engine, code) as (session, campaign):
-        apply.stage_unit_evidence(
-            session, campaign, as_of, "report_upward", FactKind.report_submitted
-        )
+        apply.stage_unit_evidence(session, campaign, as_of, ObligationKind.report_upward)
         return apply.mark_applied(session, campaign, as_of, [FactKind.report_submitted])
 
 

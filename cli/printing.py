@@ -16,6 +16,7 @@ from rich.text import Text
 from campaign.exports import csv_dicts
 from campaign.run_record import RunView
 from models.calendar import WEEKDAYS_VI, WorkingCalendar
+from models.obligations import TargetName
 from models.views import (
     AuditHeadView,
     AuditView,
@@ -27,20 +28,21 @@ from models.views import (
     RunResult,
     Targets,
 )
+from states.obligation import ObligationState
 
-TARGET_LABELS = {
-    "members_self_assessed": "members self-assessed",
-    "leaders_self_assessed": "leaders self-assessed",
-    "branches_with_sessions": "branches with sessions",
+TARGET_LABELS: dict[str, str] = {
+    TargetName.members_self_assessed: "members self-assessed",
+    TargetName.leaders_self_assessed: "leaders self-assessed",
+    TargetName.branches_with_sessions: "branches with sessions",
 }
-STATE_STYLES = {
-    "met": "green",
-    "met_late": "yellow",
-    "overdue": "red",
-    "escalated": "bold red",
-    "reminded": "cyan",
-    "waived": "dim",
-    "open": "",
+STATE_STYLES: dict[str, str] = {
+    ObligationState.met: "green",
+    ObligationState.met_late: "yellow",
+    ObligationState.overdue: "red",
+    ObligationState.escalated: "bold red",
+    ObligationState.reminded: "cyan",
+    ObligationState.waived: "dim",
+    ObligationState.open: "",
 }
 
 
@@ -202,7 +204,13 @@ def print_escalations(out: Console, campaign: str, found: list[EscalationView]) 
     out.print(table)
 
 
-FORECAST_STEPS = [("reminded", 0), ("overdue", 0), ("escalated", 1), ("escalated", 2)]
+# The ladder's steps a forecast row shows, each with its level.
+FORECAST_STEPS: list[tuple[str, int]] = [
+    (ObligationState.reminded, 0),
+    (ObligationState.overdue, 0),
+    (ObligationState.escalated, 1),
+    (ObligationState.escalated, 2),
+]
 
 
 def print_forecast(out: Console, view: ForecastView) -> None:

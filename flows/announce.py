@@ -11,13 +11,14 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.settings import get_current_settings
 
-from campaign.notices import STEP_TITLES, mark_announced, pending_notices
+from campaign.notices import LADDER_TITLES, mark_announced, pending_notices
 from flows.database_url import database
 from models.campaigns import get_campaign
 from models.db import transaction
 from models.settings import EventsPer, get_settings
 from models.views import AuditHeadView, CampaignStatus, NoticeView, RunResult
 from states.audit_chain import chain_head
+from states.obligation import LATE
 from templates.filters import markdown_text
 
 # Each ladder step's event name (SPEC §6: reminded, overdue, escalation).
@@ -98,7 +99,7 @@ def _notice_event(
         "resource": {**_unit(code, notice), "campaign.code": code},
         "payload": {
             "as_of": as_of.isoformat(),
-            "title": STEP_TITLES[notice.step],
+            "title": LADDER_TITLES[notice.step],
             **_contents(notice),
         },
     }
@@ -124,7 +125,7 @@ def _step_event(
         "related": [{**_unit(code, n), "prefect.resource.role": "late-unit"} for n in notices],
         "payload": {
             "as_of": as_of.isoformat(),
-            "title": STEP_TITLES[step],
+            "title": LADDER_TITLES[step],
             "notices": [{"unit": n.unit, **_contents(n)} for n in notices],
         },
     }
@@ -188,7 +189,7 @@ def publish_progress(status: CampaignStatus) -> None:
             "self-assessed %": u.targets.members_self_assessed.percent,
             "leaders %": u.targets.leaders_self_assessed.percent,
             "sessions %": u.targets.branches_with_sessions.percent,
-            "late": sum(o.state in ("overdue", "escalated") for o in u.obligations),
+            "late": sum(o.state in LATE for o in u.obligations),
         }
         for u in status.units
     ]

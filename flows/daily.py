@@ -13,6 +13,7 @@ from models.calendar import today
 from models.campaigns import Campaign
 from models.db import transaction
 from models.errors import OutOfScope
+from states.campaign import CampaignState
 
 
 @flow(name="daily-campaigns")
@@ -25,7 +26,9 @@ def daily_campaigns(as_of: dt.date | None = None, database_url: str | None = Non
     with transaction(database(database_url)) as session:
         codes = list(
             session.scalars(
-                select(Campaign.code).where(Campaign.state != "closed").order_by(Campaign.code)
+                select(Campaign.code)
+                .where(Campaign.state != CampaignState.closed)
+                .order_by(Campaign.code)
             )
         )
     ran = []

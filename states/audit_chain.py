@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from sqlalchemy import String, select, type_coerce, update
@@ -49,6 +49,40 @@ def canonical_payload(payload: Mapping[str, object] | None) -> str:
     return json.dumps(
         payload or {}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )
+
+
+class Entity(NamedTuple):
+    """What an event is about: the entity, and the campaign, unit and member it belongs to."""
+
+    entity: str
+    entity_id: int
+    campaign_id: int | None = None
+    unit_id: int | None = None
+    member_id: int | None = None
+
+
+def audit_event(
+    *,
+    at: dt.date,
+    actor: str,
+    about: Entity,
+    trigger: str,
+    from_state: str,
+    to_state: str,
+    reason: str | None,
+    payload: Mapping[str, object] | None,
+) -> dict[str, Any]:
+    """One event to append (`append_events`): every event of the trail is built here."""
+    return {
+        "at": at,
+        "actor": actor,
+        **about._asdict(),
+        "trigger": trigger,
+        "from_state": from_state,
+        "to_state": to_state,
+        "reason": reason,
+        "payload": canonical_payload(payload),
+    }
 
 
 # What json.dumps(..., separators=(",", ":"), ensure_ascii=False) builds on every call, built once.

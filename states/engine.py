@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 from transitions import MachineError
 
 from models.errors import ConcurrentChange, TransitionRefused
-from states.audit_chain import Moves, append_events, append_moves, canonical_payload
+from states.audit_chain import (
+    Entity,
+    Moves,
+    append_events,
+    append_moves,
+    audit_event,
+    canonical_payload,
+)
 from states.conditions import EFFECTS, RULES, FireContext
 from states.lifecycle import Lifecycle, LifecycleError, Transition
 
@@ -40,20 +47,22 @@ def transition_event(
     """The audit event of one entity's transition, to append: its campaign, unit and member
     read from `row` by the lifecycle's audit columns."""
     columns = lifecycle.audit_columns
-    return {
-        "at": ctx.as_of,
-        "actor": ctx.actor,
-        "entity": lifecycle.name,
-        "entity_id": row["id"],
-        "campaign_id": row[columns["campaign_id"]] if "campaign_id" in columns else ctx.campaign_id,
-        "unit_id": row[columns["unit_id"]] if "unit_id" in columns else None,
-        "member_id": row[columns["member_id"]] if "member_id" in columns else None,
-        "trigger": trigger,
-        "from_state": old,
-        "to_state": new,
-        "reason": ctx.reason,
-        "payload": canonical_payload(ctx.payload),
-    }
+    return audit_event(
+        at=ctx.as_of,
+        actor=ctx.actor,
+        about=Entity(
+            lifecycle.name,
+            row["id"],
+            row[columns["campaign_id"]] if "campaign_id" in columns else ctx.campaign_id,
+            row[columns["unit_id"]] if "unit_id" in columns else None,
+            row[columns["member_id"]] if "member_id" in columns else None,
+        ),
+        trigger=trigger,
+        from_state=old,
+        to_state=new,
+        reason=ctx.reason,
+        payload=ctx.payload,
+    )
 
 
 def fire(

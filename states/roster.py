@@ -13,7 +13,14 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from states.audit_chain import Moves, append_events, append_moves, canonical_payload
+from states.audit_chain import (
+    Entity,
+    Moves,
+    append_events,
+    append_moves,
+    audit_event,
+    canonical_payload,
+)
 
 ABSENT = "absent"
 
@@ -58,22 +65,16 @@ def record_changes(
     return append_events(
         session,
         (
-            {
-                "at": at,
-                "actor": actor,
-                "entity": entity,
-                "entity_id": c.entity_id,
-                "campaign_id": c.campaign_id,
-                "unit_id": c.unit_id,
-                "member_id": c.member_id,
-                "trigger": trigger,
-                "from_state": c.from_state,
-                "to_state": c.to_state,
-                "reason": c.reason if c.reason is not None else _in_words(c.diff),
-                "payload": canonical_payload(
-                    {k: {"from": o, "to": n} for k, (o, n) in c.diff.items()}
-                ),
-            }
+            audit_event(
+                at=at,
+                actor=actor,
+                about=Entity(entity, c.entity_id, c.campaign_id, c.unit_id, c.member_id),
+                trigger=trigger,
+                from_state=c.from_state,
+                to_state=c.to_state,
+                reason=c.reason if c.reason is not None else _in_words(c.diff),
+                payload={k: {"from": o, "to": n} for k, (o, n) in c.diff.items()},
+            )
             for c in changes
         ),
     )

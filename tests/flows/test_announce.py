@@ -8,7 +8,7 @@ import pytest
 from prefect.events import Event
 from prefect.settings import PREFECT_SERVER_EVENTS_MAXIMUM_RELATED_RESOURCES, temporary_settings
 
-from campaign.notices import STEP_TITLES
+from campaign.notices import LADDER_TITLES
 from flows.announce import announcements
 from models.views import NoticeView
 
@@ -35,8 +35,8 @@ def test_notices_are_announced_one_event_each_or_grouped_by_step_and_level() -> 
         for e in each
     ] == [(f"campaign.obligation.{n.step}", n.unit, n.unit_name) for n in notices]
     assert {e["payload"]["title"] for e in each} == {
-        STEP_TITLES["overdue"],
-        STEP_TITLES["escalation"],
+        LADDER_TITLES["overdue"],
+        LADDER_TITLES["escalation"],
     }
     # Prefect's maximum of 13 related resources leaves 3 units an event beside the run's own.
     with temporary_settings(updates={PREFECT_SERVER_EVENTS_MAXIMUM_RELATED_RESOURCES: 13}):

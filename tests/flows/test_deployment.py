@@ -25,7 +25,7 @@ from prefect.events import Event
 from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
 from sqlalchemy import select
 
-from campaign.notices import STEP_TITLES
+from campaign.notices import LADDER_TITLES
 from flows.campaign_flow import campaign_flow
 from flows.prefect_server import local_prefect_server, wait_healthy
 from models.campaigns import Campaign
@@ -234,11 +234,11 @@ def test_the_automations_send_a_message_for_every_notice(
     assert result.notices
     messages = _messages_of(inbox, result, len(result.notices))
     assert sorted(m["subject"] for m in messages) == sorted(
-        f"[T23] {STEP_TITLES[n.step]} — {n.unit_name}" for n in result.notices
+        f"[T23] {LADDER_TITLES[n.step]} — {n.unit_name}" for n in result.notices
     )
     late = "; đảng viên chưa nộp bản tự soi rọi, tự nhận xét: {}"
     assert sorted(m["body"] for m in messages) == sorted(
-        f"{STEP_TITLES[n.step]} ngày 20/05/2023 gửi {n.unit_name} ({n.unit}, mức {n.level}), "
+        f"{LADDER_TITLES[n.step]} ngày 20/05/2023 gửi {n.unit_name} ({n.unit}, mức {n.level}), "
         f"đợt T23.\nNội dung chưa hoàn thành: {len(n.obligations)}"
         f"{late.format(n.members) if n.members else ''}.\nMã văn bản: {n.document}\n"
         + _run_line(prefect_api, result)
@@ -255,13 +255,13 @@ def test_the_automations_send_a_message_for_every_step_and_level(
         steps.setdefault((n.step, n.level), []).append(f"- {n.unit_name} ({n.unit})")
     messages = _messages_of(inbox, result, len(steps))
     assert sorted(m["subject"] for m in messages) == sorted(
-        f"[T23] {STEP_TITLES[step]}, mức {level}: {len(units)} đơn vị"
+        f"[T23] {LADDER_TITLES[step]}, mức {level}: {len(units)} đơn vị"
         for (step, level), units in steps.items()
     )
     assert sorted(m["body"] for m in messages) == sorted(
         "\n".join(
             [
-                f"{STEP_TITLES[step]} ngày 20/05/2023, mức {level}, đợt T23:",
+                f"{LADDER_TITLES[step]} ngày 20/05/2023, mức {level}, đợt T23:",
                 *units,
                 _run_line(prefect_api, result),
             ]

@@ -22,7 +22,14 @@ from models.facts import FACT_COLUMNS, Fact
 from models.files import read_sheet
 from models.members import Member
 from models.units import Unit
-from tests.input_files import MEMBER_HEADER, TOWN_MEMBERS, TOWN_UNITS, UNIT_HEADER, write_csv, write_xlsx
+from tests.input_files import (
+    MEMBER_HEADER,
+    TOWN_MEMBERS,
+    TOWN_UNITS,
+    UNIT_HEADER,
+    write_csv,
+    write_xlsx,
+)
 
 PLANS = Path(__file__).parents[2] / "plans"
 FUZZ = settings(
