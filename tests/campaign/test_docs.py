@@ -40,7 +40,7 @@ CHROMIUM_FLAGS = [
 ]
 # document → (pages, phrases its text layer must hold intact)
 DOCUMENTS = {
-    "B2/2023-05-20-overdue-0.html": (1, ["CÔNG VĂN ĐÔN ĐỐC", "Phạm Thị Dung"]),
+    "B2/2023-05-22-overdue-0.html": (1, ["CÔNG VĂN ĐÔN ĐỐC", "Phạm Thị Dung"]),
     "bieu-mau/tu-soi-roi-lanh-dao.html": (2, ["BẢN TỰ SOI RỌI", "Hội đồng nhân dân"]),
     "bieu-mau/tu-soi-roi-dang-vien.html": (1, ["BẢN TỰ SOI RỌI", "khắc phục hạn chế"]),
     "G1/bao-cao-ket-qua.html": (1, ["BÁO CÁO KẾT QUẢ", "Đảng viên tự soi rọi"]),
@@ -52,11 +52,11 @@ DOCUMENTS = {
 
 @pytest.fixture
 def documents(town: Engine, tmp_path: Path) -> Path:
-    """The test town's documents after the 20/05/2023 run."""
+    """The test town's documents after the 22/05/2023 run."""
     with transaction(town) as session:
         path = write_csv(tmp_path / "facts.csv", FACT_HEADER, ON_TIME)
         import_facts("T23", path, session=session, actor="t", today=dt.date(2026, 1, 1))
-    campaign_flow("T23", dt.date(2023, 5, 20), "t", town.url.render_as_string(hide_password=False))
+    campaign_flow("T23", dt.date(2023, 5, 22), "t", town.url.render_as_string(hide_password=False))
     with transaction(town) as session:
         write_documents(session, "T23", tmp_path / "docs")
     return tmp_path / "docs"
@@ -96,8 +96,8 @@ def test_every_document_type_prints_to_a4_with_its_text(documents: Path, tmp_pat
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 GOLDEN_FILES = [
-    "B2/2023-05-20-overdue-0.html",
-    "B2/2023-05-20-overdue-0.md",
+    "B2/2023-05-22-overdue-0.html",
+    "B2/2023-05-22-overdue-0.md",
     "G1/bao-cao-ket-qua.html",
     "TOWN/bao-cao-tong-hop.html",
     "G1/ke-hoach-thuc-hien.html",
@@ -152,7 +152,7 @@ def test_index_html_links_the_html_documents_and_index_md_the_markdown(documents
     assert "@page { size: A4" in page and '<html lang="vi">' in page
     assert "<h2>Chi bộ khu phố 2 (B2)</h2>" in page
     assert re.search(
-        r"<td class=\"day\">20/05/2023</td><td><a href=\"B2/2023-05-20-overdue-0"
+        r"<td class=\"day\">22/05/2023</td><td><a href=\"B2/2023-05-22-overdue-0"
         r"\.html\">Công văn đôn đốc \(quá hạn\) — Chi bộ khu phố 2</a>",
         page,
     )
@@ -162,7 +162,7 @@ def test_index_html_links_the_html_documents_and_index_md_the_markdown(documents
     assert {link.removesuffix(".md") for link in links} == {
         link.removesuffix(".html") for link in linked
     }
-    assert "- [20/05/2023 — Công văn đôn đốc (quá hạn) — Chi bộ khu phố 2]" in markdown
+    assert "- [22/05/2023 — Công văn đôn đốc (quá hạn) — Chi bộ khu phố 2]" in markdown
 
 
 def test_the_index_escapes_what_it_is_given() -> None:
@@ -182,7 +182,7 @@ def test_a_notice_stored_before_the_register_and_names_prints_as_then(
         notice.context = {k: v for k, v in notice.context.items() if k not in old}
     with transaction(town) as session:
         write_documents(session, "T23", tmp_path / "again")
-    html = (tmp_path / "again" / "G2" / "2023-05-20-escalation-2.html").read_text("utf-8")
+    html = (tmp_path / "again" / "G2" / "2023-05-22-escalation-2.html").read_text("utf-8")
     assert "Số …-CV</div>" in html
     assert "<li>TOWN,</li><li>G2,</li><li>Lưu Văn phòng.</li>" in html
     assert "Kính gửi: Chi bộ Trường THCS Nguyễn Du, qua TOWN.</p>" in html
@@ -217,9 +217,9 @@ def test_a_stored_notice_becomes_a_view_of_dates_and_numbers() -> None:
 
 def test_notices_name_their_recipients_by_name(documents: Path) -> None:
     """'Nơi nhận' names units as a party document does, never by their codes."""
-    overdue = (documents / "B2" / "2023-05-20-overdue-0.md").read_text(encoding="utf-8")
+    overdue = (documents / "B2" / "2023-05-22-overdue-0.md").read_text(encoding="utf-8")
     assert "**Nơi nhận:** Chi bộ khu phố 2, Đảng bộ phường Tân An, lưu VP." in overdue
-    escalated = documents / "G2" / "2023-05-20-escalation-2"
+    escalated = documents / "G2" / "2023-05-22-escalation-2"
     markdown = escalated.with_suffix(".md").read_text(encoding="utf-8")
     assert "Kính gửi: Thị ủy Thử Nghiệm\n" in markdown
     assert "**Nơi nhận:** Thị ủy Thử Nghiệm, Chi bộ Trường THCS Nguyễn Du, lưu VP." in markdown

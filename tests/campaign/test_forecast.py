@@ -100,12 +100,27 @@ def _check_by_running(engine: Engine, code: str, view: ForecastView) -> int:
     return len(steps)
 
 
+def _in_calendar_days(engine: Engine, tmp_path: Path) -> str:
+    """The town's plan with a ladder that says `days: calendar` (the seed plan counts working
+    days), registered as campaign C23; its code."""
+    folder = tmp_path / "C23"
+    folder.mkdir()
+    ladder = {"remind_days_before": 7, "step_days": 7, "days": "calendar"}
+    with transaction(engine) as session:
+        register_plan(
+            plan_for(folder, "la-gi-2023.yaml", code="C23", escalation=ladder), session=session
+        )
+    return "C23"
+
+
 def test_a_forecast_is_what_the_runs_then_do(town: Engine, tmp_path: Path) -> None:
+    code = _in_calendar_days(town, tmp_path)
     as_of = dt.date(2023, 3, 15)
-    _facts(town, tmp_path, "on-time.csv", [row for row in ON_TIME if row[0] <= as_of.isoformat()])
-    _run(town, "T23", dt.date(2023, 2, 1))
-    _run(town, "T23", as_of)
-    view = _forecast(town, "T23", as_of)
+    on_time = [row for row in ON_TIME if row[0] <= as_of.isoformat()]
+    _facts(town, tmp_path, "on-time.csv", on_time, code=code)
+    _run(town, code, dt.date(2023, 2, 1))
+    _run(town, code, as_of)
+    view = _forecast(town, code, as_of)
 
     entries = {(o.unit, o.obligation): o for o in view.obligations}
     assert entries[("G2", "issue_plan")].state == "escalated"
@@ -119,15 +134,16 @@ def test_a_forecast_is_what_the_runs_then_do(town: Engine, tmp_path: Path) -> No
         ("escalated", 2, dt.date(2023, 6, 2)),
     ]
     assert all(s.on > as_of for o in view.obligations for s in o.steps), "taken at as_of"
-    assert _check_by_running(town, "T23", view) > 20
+    assert _check_by_running(town, code, view) > 20
 
 
-def test_a_step_due_but_not_yet_taken_is_the_next_runs(town: Engine) -> None:
+def test_a_step_due_but_not_yet_taken_is_the_next_runs(town: Engine, tmp_path: Path) -> None:
     """Forecast on a date no run has reached yet: what is already due is taken by the run at
     that date, and shown on it."""
-    _run(town, "T23", dt.date(2023, 2, 1))
+    code = _in_calendar_days(town, tmp_path)
+    _run(town, code, dt.date(2023, 2, 1))
     as_of = dt.date(2023, 2, 20)
-    view = _forecast(town, "T23", as_of)
+    view = _forecast(town, code, as_of)
     g2 = next(o for o in view.obligations if (o.unit, o.obligation) == ("G2", "issue_plan"))
     assert (g2.state, [(s.to, s.level, s.on) for s in g2.steps]) == (
         "open",
@@ -138,7 +154,7 @@ def test_a_step_due_but_not_yet_taken_is_the_next_runs(town: Engine) -> None:
             ("escalated", 2, dt.date(2023, 3, 1)),
         ],
     )
-    assert _check_by_running(town, "T23", view) > 20
+    assert _check_by_running(town, code, view) > 20
 
 
 def test_a_working_days_forecast_is_what_the_runs_then_do(town: Engine, tmp_path: Path) -> None:
@@ -197,11 +213,11 @@ def test_forecast_json_through_the_cli(town: Engine) -> None:
         "steps",
     }
     assert by_unit[("G1", "issue_plan")]["members"] is None
-    assert by_unit[("G1", "issue_plan")]["steps"] == [
-        {"to": "reminded", "level": 0, "on": "2023-02-08"},
+    assert by_unit[("G1", "issue_plan")]["steps"] == [  # the seed plan counts working days
+        {"to": "reminded", "level": 0, "on": "2023-02-06"},
         {"to": "overdue", "level": 0, "on": "2023-02-16"},
-        {"to": "escalated", "level": 1, "on": "2023-02-22"},
-        {"to": "escalated", "level": 2, "on": "2023-03-01"},
+        {"to": "escalated", "level": 1, "on": "2023-02-27"},
+        {"to": "escalated", "level": 2, "on": "2023-03-08"},
     ]
     assert by_unit[("B1", "self_assess")]["members"] == ["M1", "M2"]
     assert [t["name"] for t in found["targets"]] == [
@@ -222,7 +238,7 @@ def test_forecast_json_through_the_cli(town: Engine) -> None:
     g1 = run_cli("forecast", "T23", "--as-of", "01/02/2023", "--unit", "G1", database_url=url)
     assert g1.returncode == 0, g1.stderr
     assert "B1 Chi bộ khu phố 1" in g1.stdout and "G2" not in g1.stdout
-    assert "08/02/2023" in g1.stdout
+    assert "06/02/2023" in g1.stdout  # G1's reminder, 7 working days before 15/02
 
     nowhere = run_cli("forecast", "T23", "--unit", "NOPE", database_url=url)
     assert (nowhere.returncode, nowhere.stderr) == (1, "error: no unit 'NOPE'\n")

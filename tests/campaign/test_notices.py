@@ -18,7 +18,7 @@ from models.documents import Document, register_suffix
 from models.errors import ConcurrentChange
 from tests.town import plan_for
 
-DAY = dt.date(2023, 5, 20)  # the town's units are all overdue or escalated: a notice each
+DAY = dt.date(2023, 5, 22)  # the town's units are all overdue or escalated: a notice each
 
 
 def _run(engine: Engine, code: str) -> None:
@@ -54,8 +54,8 @@ def test_notices_are_numbered_in_key_order_once(town: Engine, tmp_path: Path) ->
     for _ in range(2):  # and writing the documents again prints the same numbers
         with transaction(town) as session:
             write_documents(session, "T23", tmp_path / "docs")
-        html = (tmp_path / "docs" / "B1" / "2023-05-20-overdue-0.html").read_text("utf-8")
-        markdown = (tmp_path / "docs" / "B1" / "2023-05-20-overdue-0.md").read_text("utf-8")
+        html = (tmp_path / "docs" / "B1" / "2023-05-22-overdue-0.html").read_text("utf-8")
+        markdown = (tmp_path / "docs" / "B1" / "2023-05-22-overdue-0.md").read_text("utf-8")
         assert "Số 1-CV/TU" in html and "THỊ ỦY THỬ NGHIỆM — Số 1-CV/TU" in markdown
 
 

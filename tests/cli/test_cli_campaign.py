@@ -24,14 +24,14 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
     assert imported.returncode == 0, imported.stderr
     assert "6 recorded, 0 already recorded" in imported.stdout
 
-    ran = run_cli("run", "T23", "--as-of", "2023-05-20", "--actor", "operator-a", database_url=url)
+    ran = run_cli("run", "T23", "--as-of", "2023-05-22", "--actor", "operator-a", database_url=url)
     assert ran.returncode == 0, ran.stderr
-    assert "as of 20/05/2023: campaign reporting" in ran.stdout
+    assert "as of 22/05/2023: campaign reporting" in ran.stdout
 
     status = json.loads(run_cli("status", "T23", "--format", "json", database_url=url).stdout)
     assert (status["campaign"], status["as_of"], status["state"]) == (
         "T23",
-        "2023-05-20",
+        "2023-05-22",
         "reporting",
     )
     assert status["targets"]["members_self_assessed"] == {"done": 2, "eligible": 5, "percent": 40.0}
@@ -69,20 +69,20 @@ def test_facts_run_status_escalations_audit(town: Engine, tmp_path: Path) -> Non
 
     back = run_cli("run", "T23", "--as-of", "2023-05-01", database_url=url)
     assert back.returncode == 1
-    assert back.stderr.startswith("error: campaign T23 has already run as of 20/05/2023")
+    assert back.stderr.startswith("error: campaign T23 has already run as of 22/05/2023")
     assert "Traceback" not in back.stderr
 
 
 def _assert_the_documents_are_written(url: str, tmp_path: Path, members: dict[str, Any]) -> None:
-    """`docs` after the run of 20/05/2023: the notices, the synthesis and the forms, with their
+    """`docs` after the run of 22/05/2023: the notices, the synthesis and the forms, with their
     indexes; `members` is the status's members_self_assessed target."""
     docs = run_cli("docs", "T23", "--out", tmp_path / "docs", database_url=url)
     assert docs.returncode == 0, docs.stderr
     assert str(tmp_path / "docs" / "index.html") in docs.stdout
-    notice = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.md").read_text(encoding="utf-8")
+    notice = (tmp_path / "docs" / "B2" / "2023-05-22-overdue-0.md").read_text(encoding="utf-8")
     assert "ĐẢNG CỘNG SẢN VIỆT NAM" in notice and "Phạm Thị Dung (M4)" in notice
-    assert "B2/2023-05-20-overdue-0.md" in (tmp_path / "docs" / "index.md").read_text()
-    html = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.html").read_text(encoding="utf-8")
+    assert "B2/2023-05-22-overdue-0.md" in (tmp_path / "docs" / "index.md").read_text()
+    html = (tmp_path / "docs" / "B2" / "2023-05-22-overdue-0.html").read_text(encoding="utf-8")
     assert "@page { size: A4" in html and "Nơi nhận" in html and "Phạm Thị Dung" in html
     synthesis = (tmp_path / "docs" / "TOWN" / "bao-cao-tong-hop.html").read_text(encoding="utf-8")
     assert f"<td>{members['done']}</td><td>{members['eligible']}</td><td>40,0%</td>" in synthesis
@@ -99,7 +99,7 @@ def test_names_and_notes_are_printed_as_they_are(town: Engine, tmp_path: Path) -
         tmp_path / "units.csv", UNIT_HEADER, [["B2", "Chi bộ khu phố 2 [cũ]", "branch", "G1"]]
     )
     assert run_cli("units", "import", renamed, database_url=url).returncode == 0
-    ran = run_cli("run", "T23", "--as-of", "2023-05-20", "--actor", "[/ops]", database_url=url)
+    ran = run_cli("run", "T23", "--as-of", "2023-05-22", "--actor", "[/ops]", database_url=url)
     assert ran.returncode == 0, ran.stderr
     escalations = run_cli("escalations", "T23", database_url=url)
     assert escalations.returncode == 0, escalations.stderr

@@ -38,7 +38,7 @@ def test_hostile_names_and_actors_come_out_as_text(town: Engine, tmp_path: Path)
         "members", "import", write_csv(tmp_path / "m.csv", MEMBER_HEADER, members), database_url=url
     )
     assert imported.returncode == 0, imported.stderr
-    ran = run_cli("run", "T23", "--as-of", "2023-05-20", "--actor", HYPERLINK, database_url=url)
+    ran = run_cli("run", "T23", "--as-of", "2023-05-22", "--actor", HYPERLINK, database_url=url)
     assert ran.returncode == 0, ran.stderr
 
     exported = run_cli("audit", "T23", "--format", "csv", database_url=url)
@@ -53,11 +53,11 @@ def test_hostile_names_and_actors_come_out_as_text(town: Engine, tmp_path: Path)
 
     docs = run_cli("docs", "T23", "--out", tmp_path / "docs", database_url=url)
     assert docs.returncode == 0, docs.stderr
-    notice = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.md").read_text(encoding="utf-8")
+    notice = (tmp_path / "docs" / "B2" / "2023-05-22-overdue-0.md").read_text(encoding="utf-8")
     assert "<img" not in notice and CALC not in notice
     assert "\\=cmd\\|' /C calc'!A0" in notice
     assert "&lt;img src=x onerror=alert(1)&gt; \\*Dung\\* (M4)" in notice
-    html = (tmp_path / "docs" / "B2" / "2023-05-20-overdue-0.html").read_text(encoding="utf-8")
+    html = (tmp_path / "docs" / "B2" / "2023-05-22-overdue-0.html").read_text(encoding="utf-8")
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     for markdown in (tmp_path / "docs").rglob("*.md"):
         assert "<img" not in markdown.read_text(encoding="utf-8"), markdown

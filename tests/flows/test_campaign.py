@@ -87,7 +87,7 @@ def test_the_2023_timeline(town: Engine, tmp_path: Path) -> None:
     assert _targets(town)["members_self_assessed"] == (2, 5, 40.0)
     assert _targets(town)["leaders_self_assessed"] == (1, 2, 50.0)
 
-    late = run_flow(town, "2023-05-20")
+    late = run_flow(town, "2023-05-22")  # overdue the first working day after Friday 19/05
     assert late.state == "reporting"
     assert {(n.unit, n.step) for n in late.notices} == {("B2", "overdue"), ("G2", "overdue")}
     with transaction(town) as session:
@@ -97,7 +97,7 @@ def test_the_2023_timeline(town: Engine, tmp_path: Path) -> None:
     assert grouped[("G2", "hold_session")] is None
 
     record_facts(town, tmp_path, "late.csv", RECORDED_LATE)
-    week_later = run_flow(town, "2023-05-27")
+    week_later = run_flow(town, "2023-05-31")  # 7 working days after the overdue day
     assert week_later.facts_applied == len(RECORDED_LATE)
     ob = _obligations(town)
     assert ob[("B2", "hold_session")] == ("met", 0), "done on 18/05, recorded late: met"
@@ -113,7 +113,7 @@ def test_the_2023_timeline(town: Engine, tmp_path: Path) -> None:
     assert _targets(town)["branches_with_sessions"] == (2, 3, 66.7)
 
     record_facts(town, tmp_path, "reports.csv", REPORTS)
-    run_flow(town, "2023-06-24")
+    run_flow(town, "2023-06-26")  # the Monday after Friday 23/06
     assert _obligations(town)[("G2", "report_upward")] == ("overdue", 0)
     closing = run_flow(town, "2023-06-30")
     assert closing.state == "closed"
