@@ -11,11 +11,13 @@ from sqlalchemy import Engine, select
 from campaign.intake.plan_register import register_plan
 from campaign.reconcile import reconcile
 from campaign.status import campaign_status
-from models.calendar import load_calendar
+from models.calendar import SHIPPED_CALENDAR, load_calendar
 from models.campaigns import get_campaign
 from models.db import transaction
 from models.documents import Document
 from models.obligations import Obligation
+from models.plans import DayCount, read_plan
+from states.conditions import step_dates
 from tests.cli_process import run_cli
 from tests.town import plan_for
 
@@ -71,7 +73,7 @@ def _notices(engine: Engine, code: str) -> dict[tuple[str, str], dt.date]:
 @pytest.mark.slow  # some 120 runs of two campaigns
 def test_a_working_days_plan_issues_no_notice_on_a_day_off(town: Engine, tmp_path: Path) -> None:
     _register(town, tmp_path, "W23", days="working")
-    _register(town, tmp_path, "C23")
+    _register(town, tmp_path, "C23", days="calendar")
     _run_through_windows(town, ["W23", "C23"])
     calendar = load_calendar()
     working, by_calendar = _notices(town, "W23"), _notices(town, "C23")
@@ -99,6 +101,28 @@ def test_a_working_days_plan_issues_no_notice_on_a_day_off(town: Engine, tmp_pat
         dt.date(2024, 2, 26),  # … level 1
         dt.date(2024, 3, 6),  # … level 2
     }
+
+
+def test_the_shipped_seed_plans_count_working_days() -> None:
+    """Party offices count deadlines in working days: every plan in plans/ says so, and the
+    ladder of each due date it sets steps on working days only."""
+    seeds = sorted(p for p in SHIPPED_CALENDAR.parent.glob("*.yaml") if p != SHIPPED_CALENDAR)
+    assert len(seeds) >= 2, seeds
+    for path in seeds:
+        plan = read_plan(path)
+        ladder = plan.escalation
+        assert ladder.days is DayCount.working, path.name
+        calendar = ladder.working_calendar()
+        assert calendar is not None, path.name
+        dues = [
+            plan.implementation_plan_due,
+            plan.self_assessment_due,
+            *plan.reports.model_dump().values(),
+        ]
+        for due in map(ladder.due_on, dues):
+            steps = step_dates(due, ladder.remind_days_before, ladder.step_days, calendar)
+            days = [steps.reminded, steps.overdue, *steps.escalated]
+            assert all(calendar.is_working_day(day) for day in days), (path.name, due, days)
 
 
 def test_lateness_is_still_judged_by_the_facts_date(town: Engine, tmp_path: Path) -> None:
