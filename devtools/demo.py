@@ -79,18 +79,18 @@ TIMELINE = [
     ("2023-02-15", "implementation plans are due"),
     ("2023-02-16", "the day after: overdue notices for missing implementation plans"),
     ("2023-03-31", "mid-period"),
-    ("2023-05-12", "a week before the end: reminders"),
+    ("2023-05-10", "seven working days before the end: reminders"),
     ("2023-05-19", "the period ends"),
-    ("2023-05-20", "the day after: overdue notices, late members listed by branch"),
+    ("2023-05-22", "the first working day after: overdue notices, late members listed by branch"),
     (
-        "2023-05-27",
-        "a week later: escalation to the superior committee; a late-recorded "
+        "2023-05-31",
+        "seven working days later: escalation to the superior committee; a late-recorded "
         "session turns overdue into met",
     ),
     ("2023-06-23", "grassroots reports are due"),
     ("2023-06-30", "the committee's synthesis is due"),
 ]
-HELD_BACK_UNTIL = "2023-05-27"  # one branch reports its on-time session only after the period
+HELD_BACK_UNTIL = "2023-05-31"  # one branch reports its on-time session only after the period
 
 
 def facts_until(day: str, held_back: str) -> Path:
