@@ -90,19 +90,19 @@ def test_a_worker_runs_the_on_demand_deployment(tmp_path: Path, prefect_api: str
         "--param",
         "code=T23",
         "--param",
-        "as_of=2023-05-20",
+        "as_of=2023-05-22",
         "--param",
         f"database_url={url}",
     )
     _prefect("worker", "start", "--pool", "campaign", "--run-once")
     with transaction(engine) as session:
         campaign = session.scalars(select(Campaign).where(Campaign.code == "T23")).one()
-        assert (campaign.state, str(campaign.last_run_on)) == ("reporting", "2023-05-20")
+        assert (campaign.state, str(campaign.last_run_on)) == ("reporting", "2023-05-22")
     engine.dispose()
 
 
 def _run_with(events_per: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> RunResult:
-    """Campaign T23 of the test town in a database of its own, run at 20/05/2023 (notices
+    """Campaign T23 of the test town in a database of its own, run at 22/05/2023 (notices
     overdue) with events per `events_per`."""
     monkeypatch.setenv("CAMPAIGN_EVENTS_PER", events_per)
     get_settings.cache_clear()
@@ -111,7 +111,7 @@ def _run_with(events_per: str, folder: Path, monkeypatch: pytest.MonkeyPatch) ->
     migrate(engine)
     load_town(engine, folder)
     try:
-        return campaign_flow("T23", dt.date(2023, 5, 20), "tester", url)
+        return campaign_flow("T23", dt.date(2023, 5, 22), "tester", url)
     finally:
         get_settings.cache_clear()
         engine.dispose()
@@ -238,7 +238,7 @@ def test_the_automations_send_a_message_for_every_notice(
     )
     late = "; đảng viên chưa nộp bản tự soi rọi, tự nhận xét: {}"
     assert sorted(m["body"] for m in messages) == sorted(
-        f"{LADDER_TITLES[n.step]} ngày 20/05/2023 gửi {n.unit_name} ({n.unit}, mức {n.level}), "
+        f"{LADDER_TITLES[n.step]} ngày 22/05/2023 gửi {n.unit_name} ({n.unit}, mức {n.level}), "
         f"đợt T23.\nNội dung chưa hoàn thành: {len(n.obligations)}"
         f"{late.format(n.members) if n.members else ''}.\nMã văn bản: {n.document}\n"
         + _run_line(prefect_api, result)
@@ -261,7 +261,7 @@ def test_the_automations_send_a_message_for_every_step_and_level(
     assert sorted(m["body"] for m in messages) == sorted(
         "\n".join(
             [
-                f"{LADDER_TITLES[step]} ngày 20/05/2023, mức {level}, đợt T23:",
+                f"{LADDER_TITLES[step]} ngày 22/05/2023, mức {level}, đợt T23:",
                 *units,
                 _run_line(prefect_api, result),
             ]
