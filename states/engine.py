@@ -7,7 +7,7 @@ the row still holds the old one, and append the audit events in the caller's tra
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, literal, select, true, update
+from sqlalchemy import ColumnElement, Table, and_, literal, select, update
 from sqlalchemy.orm import Session
 from transitions import MachineError
 
@@ -160,10 +160,13 @@ def fire_many(
     returned = [table.c.id, *_audit_sources(lifecycle, ctx)]
     moved = 0
     for s, source in _moves(lifecycle, trigger):
-        rules = [RULES[c].sql(table, ctx) for c in s.conditions]
-        chosen = and_(table.c.state == source, *rules, where if where is not None else true())
+        # The guard reads the row alone (its state, the rules on its columns); `where` may
+        # hold subqueries (the facts' members, a subtree of units).
+        guard = and_(table.c.state == source, *(RULES[c].sql(table, ctx) for c in s.conditions))
+        chosen = and_(guard, where) if where is not None else guard
         values = _set_values(lifecycle, s, ctx)
-        for rows in _update_in_chunks(session, table, chosen, values, returned, chunk_size):
+        steps = _update_in_chunks(session, table, chosen, guard, values, returned, chunk_size)
+        for rows in steps:
             moves = Moves(
                 ctx.as_of, ctx.actor, lifecycle.name, trigger, source, s.dest, ctx.reason,
                 payload, rows,
@@ -177,6 +180,7 @@ def _update_in_chunks(
     session: Session,
     table: Table,
     chosen: ColumnElement[bool],
+    guard: ColumnElement[bool],
     values: dict[str, Any],
     returned: list[ColumnElement[Any]],
     chunk_size: int,
@@ -188,13 +192,15 @@ def _update_in_chunks(
         ids = select(table.c.id).where(chosen)
         if last is not None:
             ids = ids.where(table.c.id > last)
-        # The old state and the rules stay in the UPDATE's own WHERE, not only in the
+        # The guard (old state, rules) stays in the UPDATE's own WHERE, not only in the
         # subquery: under PostgreSQL's READ COMMITTED a row another transaction moved
         # meanwhile is re-checked against the UPDATE's WHERE, never against the subquery,
-        # so without them a row could move twice.
+        # so without it a row could move twice. Only the guard: SQLite evaluates the
+        # UPDATE's WHERE row by row, and `where`'s subqueries there made the first
+        # self-assessments of a 200,000-member province take minutes instead of seconds.
         statement = (
             update(table)
-            .where(table.c.id.in_(ids.order_by(table.c.id).limit(chunk_size)), chosen)
+            .where(table.c.id.in_(ids.order_by(table.c.id).limit(chunk_size)), guard)
             .values(**values)
             .returning(*returned)
         )
