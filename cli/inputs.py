@@ -55,7 +55,8 @@ def members_import(
     """Load or update the roster (code, full_name, unit, leader, position, status).
 
     Headers may be the English keys or the Vietnamese ones: Mã đảng viên, Họ và tên, Chi bộ,
-    Lãnh đạo, quản lý, Chức vụ, Tình trạng. Status: active, exempt, transferred_out."""
+    Lãnh đạo, quản lý, Chức vụ, Tình trạng, Từ ngày (since: when a change holds; default --on).
+    Status: active, exempt, transferred_out, died, expelled."""
     from campaign.intake.member_roster import import_members
 
     with transaction(engine_for(database_url)) as session, out.status(f"importing {file.name} …"):

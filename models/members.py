@@ -16,6 +16,12 @@ class MemberStatus(StrEnum):
     active = "active"
     exempt = "exempt"  # miễn sinh hoạt đảng
     transferred_out = "transferred_out"  # chuyển sinh hoạt đảng tạm thời ra ngoài
+    died = "died"  # từ trần
+    expelled = "expelled"  # khai trừ, xóa tên: removed from the party
+
+
+# A member of these statuses has left the organisation: their open obligations are waived.
+LEFT = (MemberStatus.transferred_out, MemberStatus.died, MemberStatus.expelled)
 
 
 class Member(Base):
@@ -33,7 +39,9 @@ class Member(Base):
 
 
 class MemberChange(Base):
-    """A dated change of a member's unit or status, kept when a newer roster replaces it."""
+    """A dated change of a member's unit, status or leader flag, kept when a newer roster
+    replaces it: `changed_on` is the day it holds from (the file's `since`, else the import's
+    date); `old` and `new` are unit codes, statuses, or yes/no."""
 
     __tablename__ = "member_change"
 
