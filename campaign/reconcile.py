@@ -15,7 +15,7 @@ from typing import NamedTuple, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from campaign import apply, deploy
+from campaign import apply, deploy, roster_follow
 from campaign.notices import issue_notices
 from campaign.run_record import (
     advance_campaign,
@@ -111,8 +111,9 @@ def start_run(
 
 def deploy_plan(engine: Engine, code: str, as_of: dt.date, actor: str) -> tuple[int, int]:
     """Create every obligation and self-assessment the plan sets (only what is missing, and only
-    when the roster moved since the last deployment), and take in the implementation plans the
-    grassroots organisations issued; returns (obligations created, facts applied)."""
+    when the roster moved since the last deployment), make the open obligations follow the
+    members who moved or left, and take in the implementation plans the grassroots
+    organisations issued; returns (obligations created, facts applied)."""
     created = 0
     with _campaign(engine, code) as (session, campaign):
         revision = roster_revision(session)
@@ -122,6 +123,7 @@ def deploy_plan(engine: Engine, code: str, as_of: dt.date, actor: str) -> tuple[
             if created:
                 apply.stage_created(session, campaign, as_of, last_id)
             campaign.deployed_revision = revision
+        roster_follow.follow_roster(session, campaign, fire_context(campaign, as_of, actor))
         apply.stage_unit_evidence(session, campaign, as_of, ObligationKind.issue_plan)
         return created, apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
 

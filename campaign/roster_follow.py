@@ -1,0 +1,140 @@
+"""Obligations follow the roster: at each run, the open obligations of a member who left are
+waived, and those of a member who moved are chased through the new unit, each from the day the
+change holds (the roster's dated changes, `member_change`).
+
+Set-based: the candidates are the members with a dated change, read with the obligations they
+own in one query, never the whole roster. Only what differs from the roster at the run's date
+moves, so running again changes nothing. What was met stays where it was met, and a move to a
+unit outside the campaign's organisation moves nothing."""
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import Subquery, and_, bindparam, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from models.campaigns import Campaign
+from models.members import LEFT, MemberChange
+from models.obligations import Obligation
+from models.units import Unit
+from states.audit_chain import Entity, append_events, audit_event
+from states.engine import FireContext, fire_many
+from states.obligation import LATE, OBLIGATION, UNMET
+
+MOVE = "move"  # an obligation's event when its member moved: its unit changes, its state stays
+OPEN = (*UNMET, *LATE)  # what follows the member: every obligation neither met nor waived
+
+
+def follow_roster(session: Session, campaign: Campaign, ctx: FireContext) -> int:
+    """Waive the open obligations of members who left and move those of members who moved, as
+    the roster stands at `ctx.as_of`; returns how many obligations were waived or moved."""
+    return _waive_leavers(session, campaign, ctx) + _move(session, campaign, ctx)
+
+
+def _latest(field: str, as_of: dt.date) -> Subquery:
+    """Each member's latest change of `field` holding by `as_of`: (member_id, new, changed_on)."""
+    order = (MemberChange.changed_on.desc(), MemberChange.id.desc())
+    ranked = (
+        select(
+            MemberChange.member_id,
+            MemberChange.new,
+            MemberChange.changed_on,
+            func.row_number().over(partition_by=MemberChange.member_id, order_by=order).label("n"),
+        )
+        .where(MemberChange.field == field, MemberChange.changed_on <= as_of)
+        .subquery()
+    )
+    latest = select(ranked.c.member_id, ranked.c.new, ranked.c.changed_on).where(ranked.c.n == 1)
+    return latest.subquery()
+
+
+def _waive_leavers(session: Session, campaign: Campaign, ctx: FireContext) -> int:
+    """Waive, through the obligation's lifecycle, the open obligations of every member whose
+    status at `ctx.as_of` says they left; one `fire_many` per status and day (its reason)."""
+    table = OBLIGATION.table
+    latest = _latest("status", ctx.as_of)
+    owing = select(table.c.member_id).where(
+        table.c.campaign_id == campaign.id, table.c.state.in_(OPEN)
+    )
+    groups = session.execute(
+        select(latest.c.new, latest.c.changed_on)
+        .distinct()
+        .where(latest.c.new.in_([s.value for s in LEFT]), latest.c.member_id.in_(owing))
+        .order_by(latest.c.changed_on, latest.c.new)
+    ).all()
+    waived = 0
+    for status, day in groups:
+        who = select(latest.c.member_id).where(latest.c.new == status, latest.c.changed_on == day)
+        why = replace(
+            ctx,
+            reason=f"member left: status {status} from {day:%d/%m/%Y}",
+            payload={"status": status, "since": day.isoformat()},
+        )
+        chosen = and_(table.c.campaign_id == campaign.id, table.c.member_id.in_(who))
+        waived += fire_many(session, OBLIGATION, "waive", ctx=why, where=chosen)
+    return waived
+
+
+def _move(session: Session, campaign: Campaign, ctx: FireContext) -> int:
+    """Re-point each open obligation whose member is, at `ctx.as_of`, in another unit of the
+    campaign's organisation; one event each, its state kept, saying from where, to where and
+    from when."""
+    rows = session.execute(_moved(session, campaign, ctx.as_of)).all()
+    if not rows:
+        return 0
+    table = OBLIGATION.table
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("moved"), table.c.unit_id == bindparam("was"))
+        .values(unit_id=bindparam("now")),
+        [{"moved": row.id, "was": row.was, "now": row.now} for row in rows],
+    )
+    append_events(session, [_move_event(row, campaign.id, ctx) for row in rows])
+    return len(rows)
+
+
+def _moved(session: Session, campaign: Campaign, as_of: dt.date) -> Any:
+    """The open obligations of the campaign whose member's unit at `as_of` is another one in
+    its organisation: the obligation, its state and member, the old and the new unit, the day."""
+    latest = _latest("unit", as_of)
+    old, new = aliased(Unit), aliased(Unit)
+    owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
+    return (
+        select(
+            Obligation.id,
+            Obligation.state,
+            Obligation.member_id,
+            old.id.label("was"),
+            old.code.label("was_code"),
+            new.id.label("now"),
+            new.code.label("now_code"),
+            latest.c.changed_on,
+        )
+        .select_from(Obligation)
+        .join(latest, latest.c.member_id == Obligation.member_id)
+        .join(new, new.code == latest.c.new)
+        .join(old, old.id == Obligation.unit_id)
+        .where(
+            Obligation.campaign_id == campaign.id,
+            Obligation.state.in_(OPEN),
+            Obligation.unit_id != new.id,
+            new.path.startswith(owner_path, autoescape=True),
+        )
+        .order_by(Obligation.id)
+    )
+
+
+def _move_event(row: Any, campaign_id: int, ctx: FireContext) -> dict[str, Any]:
+    """The audit event of one obligation that followed its member to another unit."""
+    day: dt.date = row.changed_on
+    return audit_event(
+        at=ctx.as_of,
+        actor=ctx.actor,
+        about=Entity(OBLIGATION.name, row.id, campaign_id, row.now, row.member_id),
+        trigger=MOVE,
+        from_state=row.state,
+        to_state=row.state,
+        reason=f"member moved: unit {row.was_code} → {row.now_code} from {day:%d/%m/%Y}",
+        payload={"unit": {"from": row.was_code, "to": row.now_code}, "since": day.isoformat()},
+    )
