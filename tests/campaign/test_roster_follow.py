@@ -21,6 +21,7 @@ from models.members import Member, MemberChange
 from models.obligations import Obligation
 from models.units import Unit
 from models.views import AuditView
+from states.audit_chain import verify_chain
 from tests.input_files import MEMBER_HEADER, MEMBER_HEADER_VI, write_csv
 from tests.scenario import ON_TIME, record_facts
 from tests.town import MEMBERS
@@ -123,6 +124,8 @@ def test_a_member_moved_before_the_overdue_date_is_chased_through_the_new_branch
     )  # fmt: skip
     assert (move.from_, move.to) == ("reminded", "reminded")
     assert move.reason == "member moved: unit B2 → B1 from 15/05/2023"
+    with transaction(reminded) as session:
+        assert verify_chain(session) > move.seq, "the chain holds, the move's event in it"
     _run(reminded, "2023-05-23")
     assert [e.trigger for e in _m4_events(reminded)].count("move") == 1, "moved once"
 
