@@ -4,8 +4,8 @@ change holds (the roster's dated changes, `member_change`).
 
 Set-based: the candidates are the members with a dated change, read with the obligations they
 own in one query, never the whole roster. Only what differs from the roster at the run's date
-moves, so running again changes nothing. What was met stays where it was met, and a move to a
-unit outside the campaign's organisation moves nothing."""
+moves, so running again changes nothing. What was met stays where it was met; a member moved to
+a unit outside the campaign's organisation has left it, as one whose status says so."""
 
 import datetime as dt
 from dataclasses import replace
@@ -27,9 +27,15 @@ OPEN = (*UNMET, *LATE)  # what follows the member: every obligation neither met 
 
 
 def follow_roster(session: Session, campaign: Campaign, ctx: FireContext) -> int:
-    """Waive the open obligations of members who left and move those of members who moved, as
-    the roster stands at `ctx.as_of`; returns how many obligations were waived or moved."""
-    return _waive_leavers(session, campaign, ctx) + _move(session, campaign, ctx)
+    """Waive the open obligations of members who left (by their status, or by a move out of the
+    campaign's organisation) and move those of members who moved within it, as the roster
+    stands at `ctx.as_of`; returns how many obligations were waived or moved."""
+    owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
+    outside = select(Unit.code).where(~Unit.path.startswith(owner_path, autoescape=True))
+    left = [s.value for s in LEFT]
+    waived = _waive(session, campaign, ctx, "status", left, "member left: status")
+    waived += _waive(session, campaign, ctx, "unit", outside, "member moved out: unit")
+    return waived + _move(session, campaign, ctx, owner_path)
 
 
 def _latest(field: str, as_of: dt.date) -> Subquery:
@@ -49,38 +55,46 @@ def _latest(field: str, as_of: dt.date) -> Subquery:
     return latest.subquery()
 
 
-def _waive_leavers(session: Session, campaign: Campaign, ctx: FireContext) -> int:
+def _waive(
+    session: Session,
+    campaign: Campaign,
+    ctx: FireContext,
+    field: str,
+    values: Any,
+    words: str,
+) -> int:
     """Waive, through the obligation's lifecycle, the open obligations of every member whose
-    status at `ctx.as_of` says they left; one `fire_many` per status and day (its reason)."""
+    `field` at `ctx.as_of` is one of `values` (a list, or a select of them); one `fire_many`
+    per value and day, its reason `words` followed by them."""
     table = OBLIGATION.table
-    latest = _latest("status", ctx.as_of)
+    latest = _latest(field, ctx.as_of)
     owing = select(table.c.member_id).where(
         table.c.campaign_id == campaign.id, table.c.state.in_(OPEN)
     )
     groups = session.execute(
         select(latest.c.new, latest.c.changed_on)
         .distinct()
-        .where(latest.c.new.in_([s.value for s in LEFT]), latest.c.member_id.in_(owing))
+        .where(latest.c.new.in_(values), latest.c.member_id.in_(owing))
         .order_by(latest.c.changed_on, latest.c.new)
     ).all()
     waived = 0
-    for status, day in groups:
-        who = select(latest.c.member_id).where(latest.c.new == status, latest.c.changed_on == day)
+    for new, day in groups:
+        who = select(latest.c.member_id).where(latest.c.new == new, latest.c.changed_on == day)
         why = replace(
             ctx,
-            reason=f"member left: status {status} from {day:%d/%m/%Y}",
-            payload={"status": status, "since": day.isoformat()},
+            reason=f"{words} {new} from {day:%d/%m/%Y}",
+            payload={field: new, "since": day.isoformat()},
         )
         chosen = and_(table.c.campaign_id == campaign.id, table.c.member_id.in_(who))
         waived += fire_many(session, OBLIGATION, "waive", ctx=why, where=chosen)
     return waived
 
 
-def _move(session: Session, campaign: Campaign, ctx: FireContext) -> int:
+def _move(session: Session, campaign: Campaign, ctx: FireContext, owner_path: str) -> int:
     """Re-point each open obligation whose member is, at `ctx.as_of`, in another unit of the
     campaign's organisation; one event each, its state kept, saying from where, to where and
     from when."""
-    rows = session.execute(_moved(session, campaign, ctx.as_of)).all()
+    rows = session.execute(_moved(campaign, ctx.as_of, owner_path)).all()
     if not rows:
         return 0
     table = OBLIGATION.table
@@ -94,12 +108,11 @@ def _move(session: Session, campaign: Campaign, ctx: FireContext) -> int:
     return len(rows)
 
 
-def _moved(session: Session, campaign: Campaign, as_of: dt.date) -> Any:
+def _moved(campaign: Campaign, as_of: dt.date, owner_path: str) -> Any:
     """The open obligations of the campaign whose member's unit at `as_of` is another one in
     its organisation: the obligation, its state and member, the old and the new unit, the day."""
     latest = _latest("unit", as_of)
     old, new = aliased(Unit), aliased(Unit)
-    owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
     return (
         select(
             Obligation.id,

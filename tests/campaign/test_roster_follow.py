@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from campaign import reconcile
 from campaign.intake.member_roster import import_members
-from campaign.intake.unit_tree import ImportSummary
+from campaign.intake.unit_tree import ImportSummary, import_units
 from campaign.status import AuditFilter, audit_trail, campaign_status, open_escalations
 from models.audit import AuditEvent
 from models.db import transaction
@@ -22,9 +22,9 @@ from models.obligations import Obligation
 from models.units import Unit
 from models.views import AuditView
 from states.audit_chain import verify_chain
-from tests.input_files import MEMBER_HEADER, MEMBER_HEADER_VI, write_csv
+from tests.input_files import MEMBER_HEADER, MEMBER_HEADER_VI, UNIT_HEADER, write_csv
 from tests.scenario import ON_TIME, record_facts
-from tests.town import MEMBERS
+from tests.town import MEMBERS, UNITS
 
 
 def _roster(
@@ -180,6 +180,22 @@ def test_a_member_who_leaves_has_their_obligations_waived(reminded: Engine, tmp_
     assert notices["B2"] == [], "M4 is no longer chased"
     assert "M4" not in [m for members in notices.values() for m in members]
     assert _late_members(reminded)["B2"] == []
+    assert _self_assessed(reminded, "B2") == (0, 0)
+
+
+def test_a_member_moved_out_of_the_organisation_has_left_it(
+    reminded: Engine, tmp_path: Path
+) -> None:
+    """M4 moved to a grassroots organisation of another district: not the campaign's any more."""
+    other = [["XA", "Thị ủy Khác", "district", ""], ["XA1", "Chi bộ Khác", "grassroots", "XA"]]
+    with transaction(reminded) as session:
+        path = write_csv(tmp_path / "units.csv", UNIT_HEADER, [*UNITS, *other])
+        import_units(path, session=session, actor="clerk")
+    _roster(reminded, tmp_path / "m.csv", {"M4": {2: "XA1"}}, "15/05/2023", on=_MAY_16)
+    _run(reminded, "2023-05-22")
+    waived = [(e.trigger, e.to, e.reason) for e in _m4_events(reminded) if e.entity == "obligation"]
+    assert waived[-1] == ("waive", "waived", "member moved out: unit XA1 from 15/05/2023")
+    assert "M4" not in _notice_members(reminded, "2023-05-22")["B2"]
     assert _self_assessed(reminded, "B2") == (0, 0)
 
 
