@@ -20,6 +20,7 @@ from models.obligations import Obligation
 from models.units import Unit
 from states.audit_chain import Entity, append_events, audit_event
 from states.engine import FireContext, fire_many
+from states.lifecycles import ASSESSMENT
 from states.obligation import LATE, OBLIGATION, UNMET
 
 MOVE = "move"  # an obligation's event when its member moved: its unit changes, its state stays
@@ -104,8 +105,26 @@ def _move(session: Session, campaign: Campaign, ctx: FireContext, owner_path: st
         .values(unit_id=bindparam("now")),
         [{"moved": row.id, "was": row.was, "now": row.now} for row in rows],
     )
+    _move_assessments(session, campaign.id, rows)
     append_events(session, [_move_event(row, campaign.id, ctx) for row in rows])
     return len(rows)
+
+
+def _move_assessments(session: Session, campaign_id: int, rows: Any) -> None:
+    """The moved members' self-assessments not yet accepted go with their obligation: what the
+    new branch takes in from then on is audited under it."""
+    table = ASSESSMENT.table
+    session.execute(
+        update(table)
+        .where(
+            table.c.campaign_id == campaign_id,
+            table.c.member_id == bindparam("member"),
+            table.c.unit_id == bindparam("was"),
+            table.c.state.not_in(sorted(ASSESSMENT.finals)),
+        )
+        .values(unit_id=bindparam("now")),
+        [{"member": row.member_id, "was": row.was, "now": row.now} for row in rows],
+    )
 
 
 def _moved(campaign: Campaign, as_of: dt.date, owner_path: str) -> Any:

@@ -130,6 +130,20 @@ def test_a_member_moved_before_the_overdue_date_is_chased_through_the_new_branch
     assert [e.trigger for e in _m4_events(reminded)].count("move") == 1, "moved once"
 
 
+def test_a_moved_members_self_assessment_is_taken_in_by_the_new_branch(
+    reminded: Engine, tmp_path: Path
+) -> None:
+    _roster(reminded, tmp_path / "m.csv", {"M4": {2: "B1"}}, "15/05/2023", on=_MAY_16)
+    _run(reminded, "2023-05-22")
+    submitted = [["2023-05-23", "self_assessment_submitted", "B1", "M4", ""]]
+    record_facts(reminded, tmp_path, "late.csv", submitted)
+    _run(reminded, "2023-05-24")
+    events = [
+        (e.entity, e.to, e.unit) for e in _m4_events(reminded) if e.at == dt.date(2023, 5, 24)
+    ]
+    assert events == [("assessment", "submitted", "B1"), ("obligation", "met_late", "B1")]
+
+
 def test_what_was_met_stays_where_it_was_met(reminded: Engine, tmp_path: Path) -> None:
     """M1 self-assessed in B1, then moved to B2 as M4 moved to B1: M1's met duty is still
     counted in B1, M4's open one moves there."""
