@@ -313,5 +313,5 @@ def _new_ids(session: Session, codes: list[str], stored: dict[str, Any]) -> dict
     ids = dict(session.execute(select(Member.code, Member.id).where(Member.id > first)).all())
     missed = [code for code in codes if code not in ids]
     for query in in_lists(select(Member.code, Member.id), Member.code, missed):
-        ids.update(session.execute(query).tuples())
+        ids.update(session.execute(query).all())  # rows, not the Result: it has keys()
     return ids

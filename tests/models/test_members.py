@@ -217,3 +217,18 @@ def test_a_million_bad_rows_are_counted_not_kept(town: Engine, tmp_path: Path) -
     assert lines[0] == (
         "m.csv, row 2, column leader: must be yes/no, có/không, 1/0 or true/false (got 'maybe')"
     )
+
+
+def test_new_ids_below_a_stored_one_are_looked_up_by_code(town: Engine, tmp_path: Path) -> None:
+    """The ids of members just inserted that the range above the stored ids misses (another
+    writer's sequence interleaved) are found by code."""
+    from types import SimpleNamespace
+
+    from campaign.intake.member_roster import _new_ids
+
+    rows = [["M1", "An", "B1", "no", "", "active"]]
+    _load(town, write_csv(tmp_path / "m.csv", MEMBER_HEADER, rows))
+    with transaction(town) as session:
+        stored_id = session.scalar(select(Member.id).where(Member.code == "M1"))
+        higher = {"ZZ": SimpleNamespace(id=(stored_id or 0) + 1_000)}
+        assert _new_ids(session, ["M1"], higher) == {"M1": stored_id}
