@@ -19,12 +19,12 @@ from campaign.doc_views import (
     TargetRow,
     UnitPlan,
 )
-from campaign.notices import LADDER_TITLES
-from models.obligations import TargetName
+from campaign.notices import LADDER_TITLES, OBLIGATION_NAMES
+from models.obligations import ObligationKind, TargetName
 from models.plans import Cadence, PlanFile
 from models.units import Unit
 from models.views import CampaignStatus, Targets, UnitStatus
-from states.obligation import LATE
+from states.obligation import LATE, ObligationState
 
 
 def notice(title: str, stored: dict[str, Any]) -> Notice:
@@ -123,10 +123,23 @@ def unit_plan(plan: PlanFile, owner: Unit, status: CampaignStatus, unit: UnitSta
 _REPORT_NUMBER = "…-BC"  # the office numbers a report when it signs it
 
 
+# How a report says where a late obligation stands.
+LATE_WORDS = {
+    ObligationState.overdue: "quá hạn, đã có công văn đôn đốc",
+    ObligationState.escalated: "quá hạn, đã báo cáo cấp trên",
+}
+
+
 def unit_report(plan: PlanFile, day: dt.date, owner: Unit, unit: UnitStatus) -> ResultReport:
     """A grassroots organisation's result report, listing what it still has late."""
     late = [
-        LateItem(kind=o.kind, due=o.due, state=o.state) for o in unit.obligations if o.state in LATE
+        LateItem(
+            kind=OBLIGATION_NAMES[ObligationKind(o.kind)],
+            due=o.due,
+            state=LATE_WORDS[ObligationState(o.state)],
+        )
+        for o in unit.obligations
+        if o.state in LATE
     ]
     return ResultReport(
         **_citation(plan),

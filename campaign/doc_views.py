@@ -99,11 +99,11 @@ class Chart(BaseModel):
 
 
 class LateItem(BaseModel):
-    """An obligation of a unit still late when the report is written."""
+    """An obligation of a unit still late when the report is written, in the report's words."""
 
-    kind: str
+    kind: str  # what is owed, named in Vietnamese
     due: dt.date
-    state: str
+    state: str  # where it stands, in Vietnamese
 
 
 class ResultReport(CampaignDocument):

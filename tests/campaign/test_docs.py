@@ -26,7 +26,7 @@ from models.documents import Document
 from models.units import Unit
 from templates.render import render
 from tests.input_files import write_csv
-from tests.scenario import FACT_HEADER, ON_TIME
+from tests.scenario import FACT_HEADER, ON_TIME, run_flow
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -226,3 +226,17 @@ def test_notices_name_their_recipients_by_name(documents: Path) -> None:
     html = escalated.with_suffix(".html").read_text(encoding="utf-8")
     assert "<li>Thị ủy Thử Nghiệm,</li><li>Chi bộ Trường THCS Nguyễn Du,</li>" in html
     assert "qua Thị ủy Thử Nghiệm." in html
+
+
+def test_a_report_names_what_is_late_in_vietnamese(town: Engine, tmp_path: Path) -> None:
+    """The result report of a unit with late duties says what and how late in Vietnamese, never
+    the engine's codes (issue_plan, overdue …)."""
+    run_flow(town, "2023-02-01")
+    run_flow(town, "2023-03-01")  # G1's plan, due 15/02, never issued: escalated by now
+    with transaction(town) as session:
+        write_documents(session, "T23", tmp_path / "docs")
+    for suffix in ("html", "md"):
+        report = (tmp_path / "docs" / "G1" / f"bao-cao-ket-qua.{suffix}").read_text()
+        late = report[report.lower().index("nội dung còn chậm") :]
+        assert "Ban hành kế hoạch thực hiện (hạn 15/02/2023): quá hạn" in late
+        assert not {"issue_plan", "overdue", "escalated"} & set(re.findall(r"\w+", late))
