@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from campaign.deploy import session_windows
-from campaign.fact_kinds import EVIDENCE, fact_transition, kinds_moving
+from campaign.fact_kinds import EVIDENCE, FACT_KINDS, fact_transition, kinds_moving
 from models.bulk import in_lists
 from models.campaigns import Campaign
 from models.facts import Fact
@@ -229,30 +229,21 @@ def _named_by_new_facts(
     return column.in_(select(fact_column).where(_unapplied(campaign_id, as_of, [fact_kind])))
 
 
-def stage_unit_evidence(
+def stage_first_evidence(
     session: Session,
     campaign: Campaign,
     as_of: dt.date,
     duty: ObligationKind,
     *which: ColumnElement[bool],
 ) -> None:
-    """Evidence of a unit's duty (plan issued, report submitted): the first such fact; for the
-    obligations new facts touch, unless `which` chooses others."""
+    """Evidence of a duty one fact meets (plan issued, self-assessment submitted, report
+    submitted): the first such fact of the obligation's member, when the kind names one, else of
+    its unit; for the obligations new facts touch, unless `which` chooses others."""
     kind = EVIDENCE[duty]
-    value = _first_fact(campaign.id, as_of, kind, Fact.unit_id == Obligation.unit_id)
-    touched = _named_by_new_facts(campaign.id, as_of, kind, Obligation.unit_id, Fact.unit_id)
-    _stage(session, campaign.id, duty, value, *(which or (touched,)), found=not which)
-
-
-def stage_member_evidence(
-    session: Session, campaign: Campaign, as_of: dt.date, *which: ColumnElement[bool]
-) -> None:
-    """Evidence of a member's self-assessment: the first submission; for the obligations new
-    facts touch, unless `which` chooses others."""
-    duty = ObligationKind.self_assess
-    kind = EVIDENCE[duty]
-    value = _first_fact(campaign.id, as_of, kind, Fact.member_id == Obligation.member_id)
-    touched = _named_by_new_facts(campaign.id, as_of, kind, Obligation.member_id, Fact.member_id)
+    on = "member_id" if FACT_KINDS[kind].needs_member else "unit_id"
+    owner, reporter = getattr(Obligation, on), getattr(Fact, on)
+    value = _first_fact(campaign.id, as_of, kind, reporter == owner)
+    touched = _named_by_new_facts(campaign.id, as_of, kind, owner, reporter)
     _stage(session, campaign.id, duty, value, *(which or (touched,)), found=not which)
 
 
@@ -313,9 +304,12 @@ def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id
     """Evidence for obligations just created (id above `after_id`), from every fact so far,
     applied or not: a member or unit that joined the campaign late keeps what it reported."""
     created = Obligation.id > after_id
-    for kind in (ObligationKind.issue_plan, ObligationKind.report_upward):
-        stage_unit_evidence(session, campaign, as_of, kind, created)
-    stage_member_evidence(session, campaign, as_of, created)
+    for duty in (
+        ObligationKind.issue_plan,
+        ObligationKind.self_assess,
+        ObligationKind.report_upward,
+    ):
+        stage_first_evidence(session, campaign, as_of, duty, created)
     stage_session_evidence(session, campaign, as_of, created)
 
 

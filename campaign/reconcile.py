@@ -124,7 +124,7 @@ def deploy_plan(engine: Engine, code: str, as_of: dt.date, actor: str) -> tuple[
                 apply.stage_created(session, campaign, as_of, last_id)
             campaign.deployed_revision = revision
         roster_follow.follow_roster(session, campaign, fire_context(campaign, as_of, actor))
-        apply.stage_unit_evidence(session, campaign, as_of, ObligationKind.issue_plan)
+        apply.stage_first_evidence(session, campaign, as_of, ObligationKind.issue_plan)
         return created, apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
 
 
@@ -140,7 +140,8 @@ def collect_reports(engine: Engine, code: str, as_of: dt.date, actor: str) -> in
     """Take in the members' self-assessments (leader and regular variants)."""
     with _campaign(engine, code) as (session, campaign):
         ctx = fire_context(campaign, as_of, actor)
-        apply.stage_member_evidence(session, campaign, as_of)  # before the facts are applied
+        # before the facts are applied
+        apply.stage_first_evidence(session, campaign, as_of, ObligationKind.self_assess)
         return apply.apply_lifecycle_facts(session, campaign, apply.ASSESSMENT_KINDS, ctx)
 
 
@@ -161,7 +162,7 @@ def commend_exemplars(engine: Engine, code: str, as_of: dt.date, actor: str) -> 
 def report_upward(engine: Engine, code: str, as_of: dt.date, actor: str) -> int:
     """Take in the grassroots reports and the committee's synthesis."""
     with _campaign(engine, code) as (session, campaign):
-        apply.stage_unit_evidence(session, campaign, as_of, ObligationKind.report_upward)
+        apply.stage_first_evidence(session, campaign, as_of, ObligationKind.report_upward)
         return apply.mark_applied(session, campaign, as_of, [FactKind.report_submitted])
 
 
