@@ -1,11 +1,13 @@
-"""The organisation tree: the `unit` table, its paths and the roster's revision (imported by
-`campaign.intake.unit_tree`)."""
+"""The organisation tree: the `unit` table, its dated changes, its paths and the roster's
+revision (imported by `campaign.intake.unit_tree`)."""
 
 from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
     ForeignKey,
     Index,
     String,
@@ -52,8 +54,37 @@ class Unit(Base):
     # Materialised path of codes, '/TINH/D01/D01-G003/': a subtree is a LIKE, or one range of
     # this index in byte order (units_under below; on PostgreSQL ix_unit_path_bytes).
     path: Mapped[str] = mapped_column(String(1024), index=True)
-    # A branch, or a grassroots organisation with no branch under it (chi bộ cơ sở).
+    # A branch, or a grassroots organisation with no branch under it (chi bộ cơ sở); never a
+    # dissolved unit.
     holds_members: Mapped[bool] = mapped_column(default=False)
+    # Dissolved (giải thể) or merged into another unit (sáp nhập) from this day; it stays in
+    # the tree where it was, so what it did is still counted there, but takes nothing new.
+    dissolved_on: Mapped[date | None] = mapped_column(Date, index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+
+
+class UnitStatus(StrEnum):
+    """Whether a unit still works: a units file's `status` column."""
+
+    active = "active"
+    dissolved = "dissolved"  # giải thể, or sáp nhập into the unit its `merged_into` names
+
+
+class UnitChange(Base):
+    """A dated change of a unit's parent, kind, name or status, or its merger into another, kept
+    when a newer tree replaces it: `changed_on` is the day it holds from (the file's `since`,
+    else the import's date); `old` and `new` are unit codes, kinds, names or statuses ('' for
+    none), and `actor` who imported it."""
+
+    __tablename__ = "unit_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    changed_on: Mapped[date] = mapped_column(Date)
+    field: Mapped[str] = mapped_column(String(16))
+    old: Mapped[str] = mapped_column(String(255))
+    new: Mapped[str] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(64))
 
 
 def units_under(
@@ -101,9 +132,11 @@ def roster_revision(session: Session) -> int:
 
 def refresh_paths(session: Session) -> None:
     """Recompute every unit's materialised path and whether it holds members."""
-    rows = session.execute(select(Unit.id, Unit.code, Unit.kind, Unit.parent_id)).all()
+    rows = session.execute(
+        select(Unit.id, Unit.code, Unit.kind, Unit.parent_id, Unit.dissolved_on)
+    ).all()
     by_id = {r.id: r for r in rows}
-    has_children = {r.parent_id for r in rows if r.parent_id is not None}
+    has_children = {r.parent_id for r in rows if r.parent_id is not None and r.dissolved_on is None}
     paths: dict[int, str] = {}
 
     def path_of(unit_id: int) -> str:
@@ -119,8 +152,11 @@ def refresh_paths(session: Session) -> None:
             {
                 "id": r.id,
                 "path": path_of(r.id),
-                "holds_members": r.kind == UnitKind.branch.value
-                or (r.kind == UnitKind.grassroots.value and r.id not in has_children),
+                "holds_members": r.dissolved_on is None
+                and (
+                    r.kind == UnitKind.branch.value
+                    or (r.kind == UnitKind.grassroots.value and r.id not in has_children)
+                ),
             }
             for r in rows
         ],
