@@ -14,7 +14,7 @@ from typing import NoReturn
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from cli import audit_trail, database, inputs, issued_documents, running
+from cli import audit_trail, database, inputs, issued_documents, running, users
 from models.errors import CampaignError
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ app.command("escalations")(running.escalations_command)
 app.command("forecast")(running.forecast_command)
 app.command("docs")(issued_documents.docs_command)
 app.command("generate")(inputs.generate_command)
+app.command("serve")(users.serve_command)
 app.add_typer(database.db_app, name="db")
 app.add_typer(inputs.units_app, name="units")
 app.add_typer(inputs.members_app, name="members")
@@ -40,6 +41,7 @@ app.add_typer(inputs.plan_app, name="plan")
 app.add_typer(inputs.facts_app, name="facts")
 app.add_typer(audit_trail.audit_app, name="audit")
 app.add_typer(inputs.calendar_app, name="calendar")
+app.add_typer(users.users_app, name="users")
 
 
 def main() -> None:

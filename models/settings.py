@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     max_plan_bytes: int = Field(
         default=1 << 20, description="Largest plan or calendar (YAML) file."
     )
+    console_https: bool = Field(
+        default=False,
+        description="Whether the console is reached over HTTPS (behind a proxy that terminates "
+        "it): its session cookie is then sent over HTTPS only.",
+    )
 
 
 @lru_cache

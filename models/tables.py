@@ -1,5 +1,6 @@
 """Every table of the schema, imported in one place so the metadata is complete."""
 
+from models.accounts import AccessRefusal, Account, ConsoleKey
 from models.audit import AuditEvent, AuditHead
 from models.campaigns import Campaign
 from models.casework import Assessment, Commendation, ScreeningCase
@@ -11,11 +12,14 @@ from models.runs import Run
 from models.units import RosterRevision, Unit
 
 __all__ = [
+    "AccessRefusal",
+    "Account",
     "Assessment",
     "AuditEvent",
     "AuditHead",
     "Campaign",
     "Commendation",
+    "ConsoleKey",
     "Document",
     "Fact",
     "Member",
