@@ -18,14 +18,14 @@ from typing import Any
 
 from timeline import _machine_speed  # bench/timeline.py, beside this script
 
-from campaign.forecast import forecast, read_only
+from campaign.forecast import forecast
 from campaign.intake.fact_sheet import import_facts
 from campaign.intake.member_roster import import_members
 from campaign.intake.plan_register import register_plan
 from campaign.intake.unit_tree import import_units
 from campaign.reconcile import reconcile
 from devtools.generate import generate
-from models.db import make_engine, migrate, transaction
+from models.db import make_engine, migrate, read_only, transaction
 from models.views import ForecastView
 
 RUNS = [dt.date(2023, 2, 1), dt.date(2023, 3, 31)]

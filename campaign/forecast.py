@@ -7,11 +7,9 @@ as the notices group them (`campaign.status.obligation_groups`), and the steps c
 distinct due date, state and level. Nothing here starts Prefect."""
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cache
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from campaign.status import ObligationGroup, campaign_status, obligation_groups
@@ -24,23 +22,6 @@ from states.conditions import TOP_LEVEL, StepDates, step_dates
 from states.obligation import LATE, UNMET, ObligationState
 
 NOT_MET = (*UNMET, *LATE)
-
-
-@contextmanager
-def read_only(engine: Engine) -> Iterator[Session]:
-    """A session in a transaction the database itself keeps from writing, rolled back at the
-    end (PostgreSQL: a READ ONLY transaction; SQLite: its connection's `query_only`)."""
-    sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as connection:
-        flag = "PRAGMA query_only = ON" if sqlite else "SET TRANSACTION READ ONLY"
-        connection.exec_driver_sql(flag)
-        try:
-            with Session(bind=connection) as session:
-                yield session
-        finally:
-            if sqlite:  # the connection goes back to the pool: writable again
-                connection.exec_driver_sql("PRAGMA query_only = OFF")
-            connection.rollback()
 
 
 def forecast(session: Session, code: str, as_of: dt.date, unit: str | None = None) -> ForecastView:

@@ -133,8 +133,9 @@ def forecast_command(
 ) -> None:
     """Who will be reminded, overdue and escalated when if nothing new arrives, and each
     target's pace; read-only, by the rules a run uses."""
-    from campaign.forecast import forecast, read_only
+    from campaign.forecast import forecast
     from cli.printing import print_forecast
+    from models.db import read_only
 
     day = day_or_today(as_of)
     with read_only(engine_for(database_url)) as session:

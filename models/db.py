@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 import models.tables  # noqa: F401  (every mapper known before the first query)
@@ -37,10 +37,15 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: object) -> None:
+_READ_ONLY = "campaign_read_only"
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
     # Every write transaction takes the write lock at BEGIN, so two processes never both read
     # the audit chain's head and then race to extend it (SQLite's deferred BEGIN would let them).
-    connection.exec_driver_sql("BEGIN IMMEDIATE")  # type: ignore[attr-defined]
+    # A read-only one (`read_only` below) reads a snapshot instead, beside the writer (WAL).
+    reading = connection.info.get(_READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -62,6 +67,26 @@ def get_engine(url: str | None = None) -> Engine:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory bound to `engine`; objects stay readable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def read_only(engine: Engine) -> Iterator[Session]:
+    """A session in a transaction the database itself keeps from writing, rolled back at the
+    end (PostgreSQL: a READ ONLY transaction; SQLite: a deferred one, on a connection set to
+    `query_only`, so it neither waits for nor blocks the writer)."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        connection.info[_READ_ONLY] = sqlite
+        try:
+            flag = "PRAGMA query_only = ON" if sqlite else "SET TRANSACTION READ ONLY"
+            connection.exec_driver_sql(flag)
+            with Session(bind=connection) as session:
+                yield session
+        finally:
+            if sqlite:  # the connection goes back to the pool: writable again
+                connection.exec_driver_sql("PRAGMA query_only = OFF")
+            connection.rollback()
+            connection.info.pop(_READ_ONLY, None)
 
 
 @contextmanager

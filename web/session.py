@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from campaign.access import Viewer, viewer
-from campaign.forecast import read_only
-from models.db import transaction
+from models.db import read_only, transaction
 from models.errors import NotFound
 
 LOGIN, GENERATION, CSRF = "login", "generation", "csrf"

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import DBAPIError
 
-from campaign.forecast import _steps, forecast, read_only
+from campaign.forecast import _steps, forecast
 from campaign.intake.plan_register import register_plan
 from campaign.reconcile import reconcile
 from models.calendar import load_calendar
 from models.campaigns import get_campaign
-from models.db import transaction
+from models.db import read_only, transaction
 from models.members import Member
 from models.obligations import Obligation
 from models.units import Unit

@@ -1,14 +1,18 @@
 """The schema: migrations, SQLite pragmas."""
 
 import re
+import time
 import warnings
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from models.base import Base
-from models.db import current_revision, migrate
+from models.db import current_revision, migrate, read_only, transaction
+from models.units import RosterRevision
 from states.lifecycles import ALL
 
 
@@ -54,3 +58,24 @@ def test_each_lifecycle_table_allows_exactly_its_states(engine: Engine) -> None:
             c for c in inspector.get_check_constraints(table) if c["name"] == f"ck_{table}_state"
         ]
         assert re.findall(r"'([^']*)'", check["sqltext"]) == lifecycle.state_names, table
+
+
+def test_a_read_only_session_reads_beside_a_writer_and_cannot_write(engine: Engine) -> None:
+    """The console's pages read through `read_only`: while a run holds the write transaction
+    they read the last committed state (SQLite: a deferred snapshot in WAL, not a wait for the
+    write lock), and the database itself refuses a write through them."""
+    with transaction(engine) as session:
+        session.add(RosterRevision(id=7, revision=1))
+    with engine.connect() as writer:
+        writer.execute(text("UPDATE roster_revision SET revision = 2 WHERE id = 7"))
+        started = time.monotonic()
+        with read_only(engine) as session:
+            seen = session.scalar(text("SELECT revision FROM roster_revision WHERE id = 7"))
+        assert seen == 1 and time.monotonic() - started < 5
+        writer.rollback()
+    with pytest.raises(DBAPIError), read_only(engine) as session:
+        session.execute(text("UPDATE roster_revision SET revision = 3 WHERE id = 7"))
+    with read_only(engine) as session:
+        assert session.scalar(text("SELECT revision FROM roster_revision WHERE id = 7")) == 1
+    with transaction(engine) as session:  # the pooled connection is writable again
+        session.execute(text("UPDATE roster_revision SET revision = 4 WHERE id = 7"))
