@@ -11,9 +11,14 @@ CAMPAIGN = str(Path(sys.executable).parent / "campaign")
 
 
 def run_cli(
-    *args: str | Path, database_url: str, cwd: Path | None = None, timeout: float = 300
+    *args: str | Path,
+    database_url: str,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `campaign ARGS` against `database_url`; return its exit code and output."""
+    """Run `campaign ARGS` against `database_url` (`stdin` piped in, e.g. a password); return
+    its exit code and output."""
     env = {**os.environ, "CAMPAIGN_DATABASE_URL": database_url, "COLUMNS": "200"}
     if api := PREFECT_API_URL.value():
         # The session's Prefect server (tests/flows' harness): a `campaign run` started without
@@ -22,6 +27,7 @@ def run_cli(
     return subprocess.run(
         [CAMPAIGN, *map(str, args)],
         capture_output=True,
+        input=stdin,
         text=True,
         env=env,
         cwd=cwd,
