@@ -5,12 +5,23 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from models.campaigns import Campaign
 from models.casework import Assessment
-from models.members import Member, MemberStatus
+from models.members import Member, MemberStatus, joined_after
 from models.obligations import Obligation, ObligationKind
 from models.plans import Cadence, PlanFile, SessionsPer
 from models.units import Unit, UnitKind
@@ -122,8 +133,15 @@ def _member_obligations(campaign: Campaign, owner_path: str) -> Select[*tuple[An
         )
         .join(Unit, Unit.id == Member.unit_id)
         .where(_in_scope(owner_path), Member.status == MemberStatus.active.value)
+        .where(~_joined_too_late(plan))
         .order_by(Member.id)
     )
+
+
+def _joined_too_late(plan: PlanFile) -> ColumnElement[bool]:
+    """A member admitted after the plan's cut-off for new members (`new_members_until`): the
+    plan sets them no duty."""
+    return false() if plan.new_members_until is None else joined_after(plan.new_members_until)
 
 
 def _not_yet_stored(query: Select[*tuple[Any, ...]], campaign_id: int) -> Select[*tuple[Any, ...]]:
@@ -160,7 +178,7 @@ def _count(session: Session, campaign_id: int) -> int:
 def deploy_assessments(session: Session, campaign: Campaign) -> int:
     """A self-assessment for every member in scope: pending, or excluded when outside targets."""
     owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
-    active = Member.status == MemberStatus.active.value
+    active = and_(Member.status == MemberStatus.active.value, ~_joined_too_late(campaign.plan_file))
     query = (
         select(
             literal(campaign.id),

@@ -155,13 +155,19 @@ class PlanFile(BaseModel):
     # last number it has given, by kind, in the plan's year (`register_stands_at: {CV: 11}`:
     # the engine's first notice that year is 12-CV). Kinds not named, later years, start at 1.
     register_stands_at: dict[RegisterKind, RegisterCount] = Field(default_factory=dict)
+    # The last day a member admitted during the campaign still takes its duties: one who joins
+    # the roster after it is excluded (none: every new member takes them).
+    new_members_until: date | None = None
 
     @model_serializer(mode="wrap")
     def _as_before(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Without an empty register: a plan stored before the key existed is the same plan."""
+        """Without an empty register or cut-off: a plan stored before the keys existed is the
+        same plan."""
         data: dict[str, Any] = handler(self)
         if not self.register_stands_at:
             data.pop("register_stands_at", None)
+        if self.new_members_until is None:
+            data.pop("new_members_until", None)
         return data
 
     def register_start(self, kind: str, year: int) -> int:
@@ -193,6 +199,12 @@ class PlanFile(BaseModel):
             ),
         ]
         wrong = [f"{key} must not be before {after}" for key, ok, after in checks if not ok]
+        if self.new_members_until is not None:
+            cut_off = self.new_members_until
+            if cut_off < self.issued_on:
+                wrong.append("new_members_until must not be before issued_on")
+            elif cut_off > self.period.end:
+                wrong.append("new_members_until must not be after period.end")
         if wrong:
             raise ValueError("; ".join(wrong))
         return self

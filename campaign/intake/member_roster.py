@@ -16,7 +16,7 @@ from models.bulk import in_lists, insert_behind, without_gc_pauses
 from models.dates import DAY_FORMATS, parse_day
 from models.errors import InputError, Problem, Problems
 from models.files import Column, Sheet, read_sheet
-from models.members import Member, MemberChange, MemberStatus
+from models.members import JOINED, Member, MemberChange, MemberStatus
 from models.units import Unit, bump_roster_revision
 from models.validation import Code, CodeRef, Name, OptionalText, problems_of
 from states.actors import SYSTEM_ACTOR
@@ -143,6 +143,7 @@ class _Sorted:
     changed: list[dict[str, Any]] = field(default_factory=list)  # _INSERTED's values
     # a changed member's code -> the day its change holds from, and its row
     since: dict[str, tuple[date, int]] = field(default_factory=dict)
+    dated: set[str] = field(default_factory=set)  # the new members whose row gives a `since`
     valid: int = 0
 
     def take(
@@ -167,6 +168,8 @@ class _Sorted:
         if old is None:
             store(value)
             self.joined.append((member.code, unit_id, member.leader, value[5], when[0]))
+            if member.since is not None:
+                self.dated.add(member.code)
         elif value != old[1:]:
             self.changed.append(dict(zip(_INSERTED, value, strict=True)))
             self.since[member.code] = when
@@ -203,7 +206,9 @@ def import_members(
         if found.changed:
             _store_changes(session, found, stored, actor=actor)
         if found.joined:
-            _audit_joined(session, found.joined, stored, actor=actor)
+            ids = _new_ids(session, [code for code, *_ in found.joined], stored)
+            _audit_joined(session, found.joined, ids, actor=actor)
+            _keep_joined(session, found, ids, first_roster=not stored)
         if found.joined or found.changed:
             bump_roster_revision(session)
     added, changed = len(found.joined), len(found.changed)
@@ -280,15 +285,31 @@ def _kept(value: object) -> str:
     return str(value)
 
 
+def _keep_joined(
+    session: Session, found: _Sorted, ids: dict[str, int], *, first_roster: bool
+) -> None:
+    """Keep the day each new member joined (`JOINED`, to the unit joined), what a plan's cut-off
+    for new members and the roster on a past day are read from. The first roster imported is
+    the organisation as it stands, not members joining: its rows are kept only with a `since`."""
+    joined = [j for j in found.joined if not first_roster or j[0] in found.dated]
+    if not joined:
+        return
+    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
+    kept = [
+        {"member_id": ids[code], "changed_on": day, "field": JOINED, "old": "", "new": codes[unit]}
+        for code, unit, _, _, day in joined
+    ]
+    session.execute(insert(MemberChange), kept)
+
+
 def _audit_joined(
     session: Session,
     joined: list[tuple[str, int, bool, str, date]],
-    stored: dict[str, Any],
+    ids: dict[str, int],
     *,
     actor: str,
 ) -> None:
     """The new members' events, set-based: one append per day, status and leader flag."""
-    ids = _new_ids(session, [code for code, *_ in joined], stored)
     groups: dict[tuple[date, str, bool], list[tuple[int, None, int, int]]] = defaultdict(list)
     for code, unit_id, leader, status, day in joined:
         groups[(day, status, leader)].append((ids[code], None, unit_id, ids[code]))
