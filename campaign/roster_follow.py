@@ -15,13 +15,23 @@ from sqlalchemy import Subquery, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from models.campaigns import Campaign
-from models.members import LEFT, MemberChange
+from models.members import (
+    JOINED,
+    LEFT,
+    STATUS,
+    UNIT,
+    Member,
+    MemberChange,
+    MemberStatus,
+    roster_on,
+)
 from models.obligations import Obligation
 from models.units import Unit
+from models.views import ExcludedMember
 from states.audit_chain import Entity, append_events, audit_event
 from states.engine import FireContext, fire_many
 from states.lifecycles import ASSESSMENT
-from states.obligation import LATE, OBLIGATION, UNMET
+from states.obligation import LATE, OBLIGATION, UNMET, ObligationState
 
 MOVE = "move"  # an obligation's event when its member moved: its unit changes, its state stays
 OPEN = (*UNMET, *LATE)  # what follows the member: every obligation neither met nor waived
@@ -35,8 +45,11 @@ def follow_roster(session: Session, campaign: Campaign, ctx: FireContext) -> int
     outside = select(Unit.code).where(~Unit.path.startswith(owner_path, autoescape=True))
     left = [s.value for s in LEFT]
     waived = _waive(session, campaign, ctx, "status", left, "member left: status")
+    exempt = [MemberStatus.exempt.value]
+    waived += _waive(session, campaign, ctx, "status", exempt, "member exempted: status")
     waived += _waive(session, campaign, ctx, "unit", outside, "member moved out: unit")
-    return waived + _move(session, campaign, ctx, owner_path)
+    back = _reinstate(session, campaign, ctx, owner_path)
+    return waived + back + _move(session, campaign, ctx, owner_path)
 
 
 def _latest(field: str, as_of: dt.date) -> Subquery:
@@ -89,6 +102,59 @@ def _waive(
         chosen = and_(table.c.campaign_id == campaign.id, table.c.member_id.in_(who))
         waived += fire_many(session, OBLIGATION, "waive", ctx=why, where=chosen)
     return waived
+
+
+def _reinstate(session: Session, campaign: Campaign, ctx: FireContext, owner_path: str) -> int:
+    """Reopen, through the obligation's lifecycle, the waived obligations of every member who
+    is back at `ctx.as_of` (active, in a unit of the campaign's organisation, after a dated
+    change) and whose due date had not passed when they came back; one `fire_many` per day."""
+    back = _returned(ctx.as_of, owner_path)
+    table = OBLIGATION.table
+    waived = and_(
+        table.c.campaign_id == campaign.id,
+        table.c.state == ObligationState.waived,
+        table.c.member_id.in_(select(back.c.member_id)),
+    )
+    days = session.execute(
+        select(back.c.day)
+        .distinct()
+        .join(table, table.c.member_id == back.c.member_id)
+        .where(waived, table.c.due >= back.c.day)
+        .order_by(back.c.day)
+    ).scalars()
+    reinstated = 0
+    for day in days.all():
+        who = select(back.c.member_id).where(back.c.day == day)
+        why = replace(ctx, reason=f"member back from {day:%d/%m/%Y}", payload={"since": str(day)})
+        chosen = and_(waived, table.c.member_id.in_(who), table.c.due >= day)
+        reinstated += fire_many(session, OBLIGATION, "reinstate", ctx=why, where=chosen)
+    return reinstated
+
+
+def _returned(as_of: dt.date, owner_path: str) -> Subquery:
+    """The members who stand in the campaign's organisation at `as_of` (active, in one of its
+    units), with the day of their last change of status or unit by then: (member_id, day)."""
+    roster = roster_on(as_of)
+    last = (
+        select(MemberChange.member_id, func.max(MemberChange.changed_on).label("day"))
+        .where(MemberChange.field.in_((STATUS, UNIT)), MemberChange.changed_on <= as_of)
+        .group_by(MemberChange.member_id)
+        .subquery()
+    )
+    now = aliased(Unit)
+    return (
+        select(last.c.member_id, last.c.day)
+        .join(Member, Member.id == last.c.member_id)
+        .join(roster, roster.c.member_id == Member.id)
+        .join(now, now.id == Member.unit_id)
+        .join(Unit, Unit.code == func.coalesce(roster.c.unit, now.code))
+        .where(
+            func.coalesce(roster.c.status, Member.status) == MemberStatus.active.value,
+            roster.c.absent.is_(None),
+            Unit.path.startswith(owner_path, autoescape=True),
+        )
+        .subquery()
+    )
 
 
 def _move(session: Session, campaign: Campaign, ctx: FireContext, owner_path: str) -> int:
@@ -170,3 +236,37 @@ def _move_event(row: Any, campaign_id: int, ctx: FireContext) -> dict[str, Any]:
         reason=f"member moved: unit {row.was_code} → {row.now_code} from {day:%d/%m/%Y}",
         payload={"unit": {"from": row.was_code, "to": row.now_code}, "since": day.isoformat()},
     )
+
+
+def late_joiners(
+    session: Session, campaign: Campaign, root_path: str, day: dt.date | None
+) -> list[ExcludedMember]:
+    """The members of the subtree at `root_path` admitted after the plan's cut-off for new
+    members (and by `day`, if given), whom the plan sets no duty: each with the reason."""
+    cut_off = campaign.plan_file.new_members_until
+    if cut_off is None:
+        return []
+    joined = MemberChange.changed_on
+    query = (
+        select(Member.code, Member.full_name, Unit.code, joined)
+        .join(MemberChange, MemberChange.member_id == Member.id)
+        .join(Unit, Unit.id == Member.unit_id)
+        .where(
+            MemberChange.field == JOINED,
+            joined > cut_off,
+            joined <= (day or dt.date.max),
+            Unit.path.startswith(root_path, autoescape=True),
+        )
+        .order_by(Unit.path, Member.code)
+    )
+    return [
+        ExcludedMember(
+            member=code,
+            name=name,
+            unit=unit,
+            joined=on,
+            reason=f"joined {on:%d/%m/%Y}, after the plan's cut-off for new members "
+            f"({cut_off:%d/%m/%Y})",
+        )
+        for code, name, unit, on in session.execute(query)
+    ]

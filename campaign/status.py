@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from campaign.roster_follow import late_joiners
 from models.audit import AuditEvent
 from models.campaigns import Campaign, get_campaign
-from models.members import Member
+from models.members import Member, MemberStatus, roster_on
 from models.obligations import Obligation, ObligationKind, TargetName
 from models.units import Unit, UnitKind, units_under
 from models.views import (
@@ -40,12 +41,16 @@ def _targets(counts: Counts) -> Targets:
     )
 
 
-def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, Counts]:
-    """Each unit's own counts: one row per unit, every target's done and eligible summed in
-    the same scan of its obligations."""
-    done = Obligation.state.in_(DONE)
+def _counts_by_unit(session: Session, campaign_id: int, day: dt.date) -> dict[int, Counts]:
+    """Each unit's own counts on `day`: one row per unit, every target's done and eligible
+    summed in the same scan of its obligations. A member's duty counts in the unit they were in
+    on `day` (the roster as it stood, `roster_on`), if they were then active, once met where it
+    was met; done is met by `day`."""
+    roster, was_in = roster_on(day), aliased(Unit)
+    done = and_(Obligation.state.in_(DONE), Obligation.evidence_on <= day)
     assessed = Obligation.kind == ObligationKind.self_assess
-    leaders = and_(assessed, func.coalesce(Member.leader, false()))
+    led = case((roster.c.leader.is_(None), Member.leader), else_=roster.c.leader == "yes")
+    leaders = and_(assessed, func.coalesce(led, false()))
     sessions = Obligation.kind == ObligationKind.hold_session
     counted = {
         TargetName.members_self_assessed: assessed,
@@ -57,15 +62,26 @@ def _counts_by_unit(session: Session, campaign_id: int) -> dict[int, Counts]:
         for target in (counted[name] for name in TargetName)
         for chosen in (and_(target, done), target)
     ]
+    unit = case(
+        (or_(Obligation.member_id.is_(None), done), Obligation.unit_id),
+        else_=func.coalesce(was_in.id, Member.unit_id),
+    )
+    on_roster = and_(
+        func.coalesce(roster.c.status, Member.status) == MemberStatus.active.value,
+        roster.c.absent.is_(None),
+    )
     query = (
-        select(Obligation.unit_id, *sums)
+        select(unit, *sums)
         .outerjoin(Member, Member.id == Obligation.member_id)
+        .outerjoin(roster, roster.c.member_id == Obligation.member_id)
+        .outerjoin(was_in, was_in.code == roster.c.unit)
         .where(
             Obligation.campaign_id == campaign_id,
             Obligation.kind.in_((ObligationKind.self_assess, ObligationKind.hold_session)),
-            Obligation.state != ObligationState.waived,
+            or_(Obligation.member_id.is_(None), on_roster),
+            or_(Obligation.member_id.is_not(None), Obligation.state != ObligationState.waived),
         )
-        .group_by(Obligation.unit_id)
+        .group_by(unit)
     )
     return {unit_id: [int(n or 0) for n in counts] for unit_id, *counts in session.execute(query)}
 
@@ -138,14 +154,21 @@ def _unit_obligations(
 
 
 def campaign_status(
-    session: Session, code: str, unit: str | None = None, *, branches: bool = True
+    session: Session,
+    code: str,
+    unit: str | None = None,
+    *,
+    branches: bool = True,
+    as_of: dt.date | None = None,
 ) -> CampaignStatus:
     """Progress against the targets, by unit, rolled up the hierarchy (optionally one subtree;
-    without `branches`, units stop at the grassroots organisations, counts still include all)."""
+    without `branches`, units stop at the grassroots organisations, counts still include all),
+    on the roster as it stood `as_of` (default: the last run's date), and who the plan left out."""
     campaign = get_campaign(session, code)
+    day = as_of or campaign.last_run_on
     root = _root_path(session, campaign, unit)
     units = _subtree(session, root)
-    totals = _rolled_up(units, _counts_by_unit(session, campaign.id))
+    totals = _rolled_up(units, _counts_by_unit(session, campaign.id, day or dt.date.max))
     shown = units if branches else [u for u in units if u.kind != UnitKind.branch.value]
     obligations = _unit_obligations(session, campaign.id, root, branches=branches)
     codes = {u.id: u.code for u in units}
@@ -163,10 +186,11 @@ def campaign_status(
     return CampaignStatus(
         campaign=campaign.code,
         title=campaign.title,
-        as_of=campaign.last_run_on,
+        as_of=day,
         state=campaign.state,
         targets=_targets(totals[units[0].id]),
         units=views,
+        excluded=late_joiners(session, campaign, root, day),
     )
 
 

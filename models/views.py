@@ -49,6 +49,16 @@ class UnitStatus(BaseModel):
     obligations: list[ObligationView]
 
 
+class ExcludedMember(BaseModel):
+    """A member the plan sets no duty, and why (a new member admitted after its cut-off)."""
+
+    member: str
+    name: str
+    unit: str
+    joined: dt.date
+    reason: str
+
+
 class CampaignStatus(BaseModel):
     """`status --format json`."""
 
@@ -58,6 +68,7 @@ class CampaignStatus(BaseModel):
     state: str
     targets: Targets
     units: list[UnitStatus]
+    excluded: list[ExcludedMember] = Field(default_factory=list, exclude_if=lambda v: not v)
 
 
 class EscalationView(BaseModel):

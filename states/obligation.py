@@ -1,6 +1,6 @@
 """An obligation's lifecycle (SPEC §5): open → (reminded) → met; or → overdue → (escalated …)
 → met_late, or back to met when a fact recorded late shows the duty was done in time; anything
-not yet met can be waived."""
+not yet met can be waived, and a waived duty reinstated (its member came back)."""
 
 from enum import StrEnum
 
@@ -52,8 +52,10 @@ OBLIGATION = Lifecycle(
             conditions=["evidence_in_time"],
         ),
         transition("waive", (*UNMET, *LATE), ObligationState.waived),
+        # a member who left (or was exempted) and came back owes again what is still due
+        transition("reinstate", ObligationState.waived, ObligationState.open),
     ),
     table=Obligation.__table__,  # type: ignore[arg-type]
-    finals=frozenset({ObligationState.met, ObligationState.waived}),
+    finals=frozenset({ObligationState.met}),
     audit_columns={"campaign_id": "campaign_id", "unit_id": "unit_id", "member_id": "member_id"},
 )
