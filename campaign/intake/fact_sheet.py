@@ -45,6 +45,7 @@ class _UnitInfo:
     kind: UnitKind
     holds_members: bool
     in_scope: bool
+    path: str
 
 
 @dataclass
@@ -57,6 +58,7 @@ class _Context:
     # member id -> the member's changes of unit, oldest first: (changed_on, unit left)
     moves: dict[int, list[tuple[dt.date, str]]]
     today: dt.date
+    within: str | None = None  # the path of the importing account's unit, if it is bound to one
     problems: list[Problem] = field(default_factory=Problems)
     reportable: dict[tuple[int, FactKind], bool] = field(default_factory=dict)
 
@@ -71,12 +73,21 @@ class _Context:
 
 @without_gc_pauses
 def import_facts(
-    code: str, path: Path, *, session: Session, actor: str, today: dt.date
+    code: str,
+    source: Path | Sheet,
+    *,
+    session: Session,
+    actor: str,
+    today: dt.date,
+    within: str | None = None,
 ) -> FactsSummary:
-    """Record the facts of `path` for campaign `code`; refuse the whole file on any bad row."""
+    """Record the facts of `source` (a file, or rows already read as its columns, such as a
+    form's) for campaign `code`; refuse the whole of it on any bad row. With `within` (a unit's
+    path), a row whose unit lies outside that subtree is refused too."""
     campaign = get_campaign(session, code)
-    sheet = read_sheet(path, FACT_COLUMNS)
+    sheet = source if isinstance(source, Sheet) else read_sheet(source, FACT_COLUMNS)
     context = _context(session, campaign, sheet, today)
+    context.within = within
     # One import of a campaign's facts at a time (SQLite's writes are serial already): the
     # facts stored before this one are exactly those up to `stored_up_to`.
     session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
@@ -101,7 +112,7 @@ def import_facts(
 def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date) -> _Context:
     owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
     units = {
-        code: _UnitInfo(uid, UnitKind(kind), holds, path.startswith(owner_path))
+        code: _UnitInfo(uid, UnitKind(kind), holds, path.startswith(owner_path), path)
         for code, uid, kind, holds, path in session.execute(
             select(Unit.code, Unit.id, Unit.kind, Unit.holds_members, Unit.path)
         )
@@ -200,6 +211,7 @@ def _check(context: _Context, row: int, fact: FactRow) -> PendingFact | None:
         )
     elif fact.date > context.today:
         context.bad(row, "date", f"{fact.date:%d/%m/%Y} is in the future")
+    column = "unit" if fact.unit else "member"  # where the row names its unit
     if not fact.unit:
         found = _members_unit(context, row, fact)
         if found is None:
@@ -211,6 +223,9 @@ def _check(context: _Context, row: int, fact: FactRow) -> PendingFact | None:
         return None
     if not unit.in_scope:
         context.bad(row, "unit", f"'{fact.unit}' is outside campaign {context.campaign.code}")
+    elif context.within is not None and not unit.path.startswith(context.within):
+        yours = context.within.rstrip("/").rsplit("/", 1)[-1]
+        context.bad(row, column, f"'{fact.unit}' is outside your unit {yours}")
     _check_unit_kind(context, row, fact, unit)
     member_id = _check_member(context, row, fact, unit)
     if fact.kind is FactKind.screening_step and fact.note not in SCREENING_TRIGGERS:
