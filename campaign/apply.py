@@ -71,6 +71,7 @@ _ROUNDS = Table(
     Column("unit_id", Integer, nullable=False),
     Column("date", Date, nullable=False),
     Column("fact_id", Integer, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
     Index("ix_pending_round_group", "round", "kind", "note", "member_id", "unit_id"),
     prefixes=["TEMPORARY"],
 )
@@ -78,7 +79,7 @@ _ROUNDS = Table(
 
 def _number_rounds(
     session: Session, campaign_id: int, as_of: dt.date, kinds: list[str]
-) -> list[tuple[int, str, str]]:
+) -> list[tuple[int, str, str, str]]:
     """Fill the rounds table with the pending facts of `kinds`; return its groups in order."""
     entity = (Fact.member_id, case((Fact.member_id.is_(None), Fact.unit_id)))
     pending = select(
@@ -89,25 +90,34 @@ def _number_rounds(
         Fact.unit_id,
         Fact.date,
         Fact.id,
+        Fact.recorded_by,
     ).where(_unapplied(campaign_id, as_of, kinds))
     _ROUNDS.create(session.connection())
     session.execute(insert(_ROUNDS).from_select(list(_ROUNDS.c.keys()), pending))
-    groups = (
-        select(_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note)
-        .distinct()
-        .order_by(_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note)
-    )
-    return [(int(n), str(kind), str(note)) for n, kind, note in session.execute(groups)]
+    # A group's facts are one (round, kind, note) recorded by one actor: the transitions they
+    # fire are audited as that actor's (who reported them), not as the run's.
+    chosen = (_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note, _ROUNDS.c.recorded_by)
+    groups = select(*chosen).distinct().order_by(*chosen)
+    found = session.execute(groups)
+    return [(int(n), str(kind), str(note), str(by)) for n, kind, note, by in found]
 
 
-def _in_group(group: tuple[int, str, str], *, members: bool) -> ColumnElement[bool]:
+def _in_group(group: tuple[int, str, str, str], *, members: bool) -> ColumnElement[bool]:
     """Rows of the rounds table in `group`: its members' facts, or its units' own."""
-    n, kind, note = group
+    n, kind, note, recorded_by = group
     by = _ROUNDS.c.member_id.is_not(None) if members else _ROUNDS.c.member_id.is_(None)
-    return and_(_ROUNDS.c.round == n, _ROUNDS.c.kind == kind, _ROUNDS.c.note == note, by)
+    return and_(
+        _ROUNDS.c.round == n,
+        _ROUNDS.c.kind == kind,
+        _ROUNDS.c.note == note,
+        _ROUNDS.c.recorded_by == recorded_by,
+        by,
+    )
 
 
-def _targets(lifecycle: Lifecycle, group: tuple[int, str, str]) -> Iterator[ColumnElement[bool]]:
+def _targets(
+    lifecycle: Lifecycle, group: tuple[int, str, str, str]
+) -> Iterator[ColumnElement[bool]]:
     """Predicates choosing the group's entities: its members', and its units' own."""
     table = lifecycle.table
     yield table.c.member_id.in_(select(_ROUNDS.c.member_id).where(_in_group(group, members=True)))
@@ -128,15 +138,15 @@ def apply_lifecycle_facts(
 
 
 def _apply_group(
-    session: Session, campaign: Campaign, group: tuple[int, str, str], ctx: FireContext
+    session: Session, campaign: Campaign, group: tuple[int, str, str, str], ctx: FireContext
 ) -> None:
-    _, kind, note = group
+    _, kind, note, recorded_by = group
     found = fact_transition(kind, note)
     if found is None:
         return
     lifecycle, trigger = found
     scope = lifecycle.table.c.campaign_id == campaign.id
-    fact_ctx = replace(ctx, reason=f"fact {kind} {note}".strip())
+    fact_ctx = replace(ctx, actor=recorded_by, reason=f"fact {kind} {note}".strip())
     if trigger is None:
         _open(session, campaign, lifecycle, group, fact_ctx)
         trigger = OPENING.get(lifecycle.name)
@@ -151,7 +161,7 @@ def _open(
     session: Session,
     campaign: Campaign,
     lifecycle: Lifecycle,
-    group: tuple[int, str, str],
+    group: tuple[int, str, str, str],
     ctx: FireContext,
 ) -> None:
     """Open an entity per fact of the group (a screening case, a nomination), in the facts'
