@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     max_plan_bytes: int = Field(
         default=1 << 20, description="Largest plan or calendar (YAML) file."
     )
+    console_runs: Literal["auto", "in-process", "deployment"] = Field(
+        default="auto",
+        description="How the console starts a run: through the `on-demand` Prefect deployment "
+        "(a worker runs it), in the console's own process (a background thread), or `auto`: "
+        "the deployment when a Prefect server is configured (PREFECT_API_URL), else in-process.",
+    )
     console_https: bool = Field(
         default=False,
         description="Whether the console is reached over HTTPS (behind a proxy that terminates "
