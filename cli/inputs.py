@@ -33,15 +33,24 @@ calendar_app = typer.Typer(
 
 
 @units_app.command("import")
-def units_import(file: InputFile, database_url: DatabaseUrl = None, actor: Actor = None) -> None:
-    """Load or update the organisation tree (code, name, kind, parent).
+def units_import(
+    file: InputFile,
+    database_url: DatabaseUrl = None,
+    actor: Actor = None,
+    on: Annotated[str | None, date_option("Date the changes of the tree take effect")] = None,
+) -> None:
+    """Load or update the organisation tree (code, name, kind, parent, status, merged_into,
+    since).
 
     Headers may be the English keys or the Vietnamese ones: Mã đơn vị, Tên đơn vị, Loại,
-    Đơn vị cấp trên. Kinds: province, district, grassroots, branch."""
+    Đơn vị cấp trên, Tình trạng, Sáp nhập vào, Từ ngày (since: when a change holds; default
+    --on). Kinds: province, district, grassroots, branch. Status: active (default) or
+    dissolved (giải thể: it must hold no member and no unit). merged_into names the unit a
+    dissolved one merged into: its members move there. A unit left out of the file stays."""
     from campaign.intake.unit_tree import import_units
 
     with transaction(engine_for(database_url)) as session:
-        summary = import_units(file, session=session, actor=actor_name(actor))
+        summary = import_units(file, session=session, actor=actor_name(actor), on=day_or_today(on))
     _print_summary("units", summary)
 
 

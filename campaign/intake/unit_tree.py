@@ -1,5 +1,11 @@
-"""The units import: the organisation tree's input schema, its checks and its store, audited."""
+"""The units import: the organisation tree's input schema, its checks and its store, audited.
 
+A unit's change of parent, kind, name or status is kept with the day it holds from (the row's
+`since`, else the import's date) in `unit_change`, and audited by who imported it. A unit
+merged into another (`merged_into`) is dissolved and its members move to the survivor, as
+member changes of that day; a unit dissolved outright must hold no member and no unit first."""
+
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -8,12 +14,21 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from campaign.intake.tree_checks import (
+    Changed,
+    Node,
+    check_tree,
+    holders_with_children,
+    left_behind,
+    out_of_order,
+)
+from campaign.intake.unit_merge import Merger, merge_members, out_of_order_members
 from models.calendar import today
+from models.dates import DAY_FORMATS, parse_day
 from models.errors import InputError, Problem, Problems
 from models.files import Column, Sheet, read_sheet
-from models.members import Member
-from models.units import Unit, UnitKind, bump_roster_revision, refresh_paths
-from models.validation import Code, CodeRef, Name, Required, problems_of
+from models.units import Unit, UnitChange, UnitKind, UnitStatus, bump_roster_revision, refresh_paths
+from models.validation import Code, CodeRef, Name, problems_of
 from states.actors import SYSTEM_ACTOR
 from states.roster import (
     TREE_ADD,
@@ -30,6 +45,9 @@ UNIT_COLUMNS = [
     Column("name", "Tên đơn vị"),
     Column("kind", "Loại"),
     Column("parent", "Đơn vị cấp trên", required=False),
+    Column("status", "Tình trạng", required=False),
+    Column("merged_into", "Sáp nhập vào", required=False),
+    Column("since", "Từ ngày", required=False),
 ]
 
 
@@ -42,11 +60,26 @@ class UnitRow(BaseModel):
     name: Name
     kind: UnitKind
     parent: CodeRef | None = None
+    status: UnitStatus | None = None  # None: active, or dissolved when merged into another
+    merged_into: CodeRef | None = None  # the unit that takes this one's members in
+    since: date | None = None  # from when a change of the row holds; None: the import's date
 
-    @field_validator("parent", mode="before")
+    @field_validator("parent", "status", "merged_into", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return value or None
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _a_day(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None
+        try:
+            return parse_day(value.strip())
+        except ValueError:
+            raise ValueError(f"is not a date ({DAY_FORMATS})") from None
 
 
 @dataclass(frozen=True)
@@ -60,16 +93,15 @@ class ImportSummary:
     unchanged: int
 
 
-@dataclass
-class _Node:
-    code: Required
-    name: Required
-    kind: UnitKind
-    parent: str | None
-    row: int | None  # None: already stored, not in the file
+def _node(number: int, row: UnitRow) -> Node:
+    dissolved = row.merged_into is not None or row.status is UnitStatus.dissolved
+    status = UnitStatus.dissolved if dissolved else UnitStatus.active
+    return Node(
+        row.code, row.name, row.kind, row.parent, number, status, row.merged_into, row.since
+    )
 
 
-def _parse(sheet: Sheet) -> tuple[list[tuple[int, UnitRow]], list[Problem]]:
+def _parse(sheet: Sheet, on: date) -> tuple[list[tuple[int, UnitRow]], list[Problem]]:
     parsed: list[tuple[int, UnitRow]] = []
     problems: list[Problem] = Problems()
     seen: dict[str, int] = {}
@@ -87,85 +119,58 @@ def _parse(sheet: Sheet) -> tuple[list[tuple[int, UnitRow]], list[Problem]]:
             )
             continue
         seen[unit.code] = row.number
+        if unit.since is not None and unit.since > on:
+            # The tree records what happened: a change holds from a day already come.
+            message = f"{unit.since:%d/%m/%Y} is after the import's date {on:%d/%m/%Y}"
+            problems.append(sheet.problem(row.number, "since", message))
+            continue
+        if unit.merged_into is not None and unit.status is UnitStatus.active:
+            message = "a unit merged into another is dissolved, not active"
+            problems.append(sheet.problem(row.number, "status", message))
+            continue
         parsed.append((row.number, unit))
     return parsed, problems
 
 
-def _stored_nodes(session: Session) -> dict[str, _Node]:
-    parent = Unit.__table__.alias("parent")
+def _stored_nodes(session: Session) -> dict[str, Node]:
+    parent, merged = Unit.__table__.alias("parent"), Unit.__table__.alias("merged")
     rows = session.execute(
-        select(Unit.code, Unit.name, Unit.kind, parent.c.code).outerjoin(
-            parent, parent.c.id == Unit.parent_id
+        select(Unit.code, Unit.name, Unit.kind, parent.c.code, Unit.dissolved_on, merged.c.code)
+        .outerjoin(parent, parent.c.id == Unit.parent_id)
+        .outerjoin(merged, merged.c.id == Unit.merged_into_id)
+    )
+    return {
+        code: Node(
+            code,
+            name,
+            UnitKind(kind),
+            p,
+            None,
+            UnitStatus.active if dissolved_on is None else UnitStatus.dissolved,
+            into,
+            dissolved_on,
         )
-    )
-    return {code: _Node(code, name, UnitKind(kind), p, None) for code, name, kind, p in rows}
+        for code, name, kind, p, dissolved_on, into in rows
+    }
 
 
-def _check_tree(sheet: Sheet, nodes: dict[str, _Node]) -> list[Problem]:
-    problems: list[Problem] = []
+def _changed(nodes: dict[str, Node], stored: dict[str, Node], at: date) -> list[Changed]:
+    found = []
     for node in nodes.values():
-        if node.row is None:
-            continue
-        if node.parent is None:
-            if node.kind not in (UnitKind.province, UnitKind.district):
-                problems.append(
-                    sheet.problem(node.row, "parent", f"a {node.kind.value} needs a parent unit")
-                )
-            continue
-        parent = nodes.get(node.parent)
-        if parent is None:
-            problems.append(sheet.problem(node.row, "parent", f"unknown unit '{node.parent}'"))
-        elif parent.kind.level >= node.kind.level:
-            problems.append(
-                sheet.problem(
-                    node.row,
-                    "kind",
-                    f"a {node.kind.value} cannot sit under the {parent.kind.value} '{parent.code}'",
-                )
-            )
-    return problems + _cycles(sheet, nodes)
+        old = stored.get(node.code)
+        if node.row is not None and old is not None:
+            diff = diff_of(old.fields(), node.fields())
+            if diff:
+                found.append(Changed(node, old, diff, node.since or at))
+    return found
 
 
-def _cycles(sheet: Sheet, nodes: dict[str, _Node]) -> list[Problem]:
-    problems: list[Problem] = []
-    for node in nodes.values():
-        if node.row is None:
-            continue
-        seen = {node.code}
-        current = nodes.get(node.parent) if node.parent else None
-        while current is not None:
-            if current.code in seen:
-                problems.append(
-                    sheet.problem(
-                        node.row, "parent", f"'{node.code}' is its own ancestor (a cycle)"
-                    )
-                )
-                break
-            seen.add(current.code)
-            current = nodes.get(current.parent) if current.parent else None
-    return problems
-
-
-def _holders_with_children(
-    session: Session, sheet: Sheet, nodes: dict[str, _Node]
-) -> list[Problem]:
-    """Units that would gain a child while members sit in them directly."""
-    parents_in_file = {n.parent: n for n in nodes.values() if n.row is not None and n.parent}
-    if not parents_in_file:
-        return []
-    occupied = session.scalars(
-        select(Unit.code)
-        .join(Member, Member.unit_id == Unit.id)
-        .where(Unit.code.in_(list(parents_in_file)))
-        .distinct()
-    )
+def _mergers(changed: list[Changed]) -> list[Merger]:
+    """The units the file merges into another now: their members move to the survivor."""
     return [
-        sheet.problem(
-            parents_in_file[code].row,
-            "parent",
-            f"'{code}' holds members directly and cannot have units under it",
-        )
-        for code in occupied
+        Merger(c.node.code, c.node.merged_into, c.day, c.node.row or 0)
+        for c in changed
+        if c.node.merged_into is not None and not c.old.dissolved
     ]
 
 
@@ -174,37 +179,43 @@ def import_units(
 ) -> ImportSummary:
     """Load or update the organisation tree from `path`; refuse the whole file on any bad row.
 
-    Each new unit, and each unit whose parent or kind changed (what moves it and its members in
-    or out of a campaign's targets), is an audit event by `actor` dated `on` (today)."""
+    Each new unit, and each unit whose parent, kind, name or status changed, is an audit event
+    by `actor` dated by the row's `since` (Từ ngày), else `on` (today); each change is kept in
+    `unit_change` with that day. A unit merged into another hands its members over to it."""
+    at = on or today()
     sheet = read_sheet(path, UNIT_COLUMNS)
-    parsed, problems = _parse(sheet)
+    parsed, problems = _parse(sheet, at)
     nodes = _stored_nodes(session)
     stored = dict(nodes)
     for number, row in parsed:
-        nodes[row.code] = _Node(row.code, row.name, row.kind, row.parent, number)
-    problems += _check_tree(sheet, nodes)
+        nodes[row.code] = _node(number, row)
+    problems += check_tree(sheet, nodes)
+    changed = _changed(nodes, stored, at)
     if not problems:
-        problems += _holders_with_children(session, sheet, nodes)
+        problems += holders_with_children(session, sheet, nodes)
+        problems += left_behind(session, sheet, nodes, stored)
+        problems += out_of_order(session, sheet, changed)
+        problems += out_of_order_members(session, sheet, _mergers(changed))
     if problems:
         raise InputError(problems)
-    summary = _store(session, sheet.name, nodes, stored)
-    _audit(session, nodes, stored, at=on or today(), actor=actor)
-    return summary
+    new = [n for n in nodes.values() if n.row is not None and n.code not in stored]
+    ids = _store(session, new, changed, at)
+    _keep(session, changed, ids, actor)
+    merge_members(session, _mergers(changed), actor=actor)
+    _audit(session, new, changed, ids, at=at, actor=actor)
+    rows = len(parsed)
+    return ImportSummary(sheet.name, rows, len(new), len(changed), rows - len(new) - len(changed))
 
 
-def _store(
-    session: Session, name: str, nodes: dict[str, _Node], stored: dict[str, _Node]
-) -> ImportSummary:
-    in_file = [n for n in nodes.values() if n.row is not None]
-    new = [n for n in in_file if n.code not in stored]
-    changed = [n for n in in_file if n.code in stored and _differs(n, stored[n.code])]
+def _store(session: Session, new: list[Node], changed: list[Changed], at: date) -> dict[str, int]:
+    """Insert the new units, update the changed ones; the units' ids by code."""
     if new:
         session.execute(
             insert(Unit),
             [{"code": n.code, "name": n.name, "kind": n.kind.value, "path": ""} for n in new],
         )
     ids = dict(session.execute(select(Unit.code, Unit.id)).all())
-    touched = new + changed
+    touched = [(n, None, n.since or at) for n in new] + [(c.node, c.old, c.day) for c in changed]
     if touched:
         session.execute(
             update(Unit),
@@ -214,40 +225,64 @@ def _store(
                     "name": n.name,
                     "kind": n.kind.value,
                     "parent_id": ids[n.parent] if n.parent else None,
+                    "dissolved_on": _dissolved_on(n, old, day),
+                    "merged_into_id": ids[n.merged_into] if n.merged_into else None,
                 }
-                for n in touched
+                for n, old, day in touched
             ],
         )
         refresh_paths(session)
         bump_roster_revision(session)
-    return ImportSummary(name, len(in_file), len(new), len(changed), len(in_file) - len(touched))
+    return ids
 
 
-def _differs(node: _Node, old: _Node) -> bool:
-    return (node.name, node.kind, node.parent) != (old.name, old.kind, old.parent)
+def _dissolved_on(node: Node, old: Node | None, day: date) -> date | None:
+    """The day a unit is dissolved from: kept if it already was, else the change's day."""
+    if not node.dissolved:
+        return None
+    return old.since if old is not None and old.dissolved else day
+
+
+def _keep(session: Session, changed: list[Changed], ids: dict[str, int], actor: str) -> None:
+    """Keep each changed field of each changed unit, dated (unit_change)."""
+    kept = [
+        {
+            "unit_id": ids[c.node.code],
+            "changed_on": c.day,
+            "field": field,
+            "old": old or "",
+            "new": new or "",
+            "actor": actor,
+        }
+        for c in changed
+        for field, (old, new) in c.diff.items()
+    ]
+    if kept:
+        session.execute(insert(UnitChange), kept)
 
 
 def _audit(
-    session: Session, nodes: dict[str, _Node], stored: dict[str, _Node], *, at: date, actor: str
+    session: Session,
+    new: list[Node],
+    changed: list[Changed],
+    ids: dict[str, int],
+    *,
+    at: date,
+    actor: str,
 ) -> None:
-    """The tree's events: new units set-based by kind, then one per unit whose parent or kind
-    changed (a new name moves nothing)."""
-    in_file = [n for n in nodes.values() if n.row is not None]
-    new = [n for n in in_file if n.code not in stored]
-    moved = [(n, diff_of(_place(stored[n.code]), _place(n))) for n in in_file if n.code in stored]
-    if not new and not any(diff for _, diff in moved):
-        return
-    ids = dict(session.execute(select(Unit.code, Unit.id)).all())
-    for kind in UnitKind:
-        rows = sorted((ids[n.code], None, ids[n.code], None) for n in new if n.kind == kind)
-        record_additions(session, UNIT, TREE_ADD, kind.value, rows, at=at, actor=actor)
-    changes = [
-        Change(ids[n.code], None, ids[n.code], None, stored[n.code].kind.value, n.kind.value, diff)
-        for n, diff in moved
-        if diff
-    ]
-    record_changes(session, UNIT, TREE_UPDATE, changes, at=at, actor=actor)
-
-
-def _place(node: _Node) -> dict[str, object]:
-    return {"parent": node.parent, "kind": node.kind.value}
+    """The tree's events: new units set-based by day and kind, then one per changed unit, each
+    dated by the day its change holds from."""
+    added: dict[tuple[date, UnitKind], list[tuple[int, None, int, None]]] = defaultdict(list)
+    for node in new:
+        added[(node.since or at, node.kind)].append((ids[node.code], None, ids[node.code], None))
+    for (day, kind), rows in sorted(added.items()):
+        rows.sort()
+        record_additions(session, UNIT, TREE_ADD, kind.value, rows, at=day, actor=actor)
+    by_day: dict[date, list[Change]] = defaultdict(list)
+    for c in changed:
+        uid = ids[c.node.code]
+        by_day[c.day].append(
+            Change(uid, None, uid, None, c.old.kind.value, c.node.kind.value, c.diff)
+        )
+    for day in sorted(by_day):
+        record_changes(session, UNIT, TREE_UPDATE, by_day[day], at=day, actor=actor)
