@@ -15,7 +15,7 @@ from typing import NamedTuple, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from campaign import apply, deploy, roster_follow
+from campaign import apply, deploy, roster_follow, unit_follow
 from campaign.notices import issue_notices
 from campaign.run_record import (
     advance_campaign,
@@ -124,6 +124,7 @@ def deploy_plan(engine: Engine, code: str, as_of: dt.date, actor: str) -> tuple[
                 apply.stage_created(session, campaign, as_of, last_id)
             campaign.deployed_revision = revision
         roster_follow.follow_roster(session, campaign, fire_context(campaign, as_of, actor))
+        unit_follow.follow_tree(session, campaign, fire_context(campaign, as_of, actor))
         apply.stage_first_evidence(session, campaign, as_of, ObligationKind.issue_plan)
         return created, apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
 
