@@ -14,7 +14,7 @@ from typing import NoReturn
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from cli import audit_trail, database, inputs, issued_documents, running, users
+from cli import audit_trail, database, history, inputs, issued_documents, running, users
 from models.errors import CampaignError
 
 app = typer.Typer(
@@ -36,6 +36,8 @@ app.command("generate")(inputs.generate_command)
 app.command("serve")(users.serve_command)
 app.add_typer(database.db_app, name="db")
 app.add_typer(inputs.units_app, name="units")
+inputs.units_app.command("history")(history.units_history_command)
+inputs.members_app.command("history")(history.members_history_command)
 app.add_typer(inputs.members_app, name="members")
 app.add_typer(inputs.plan_app, name="plan")
 app.add_typer(inputs.facts_app, name="facts")
