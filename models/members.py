@@ -69,6 +69,7 @@ class MemberChange(Base):
     field: Mapped[str] = mapped_column(String(16))
     old: Mapped[str] = mapped_column(String(64))
     new: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64), default="")  # who imported it
 
 
 def count_by_status(session: Session) -> dict[str, int]:

@@ -208,7 +208,7 @@ def import_members(
         if found.joined:
             ids = _new_ids(session, [code for code, *_ in found.joined], stored)
             _audit_joined(session, found.joined, ids, actor=actor)
-            _keep_joined(session, found, ids, first_roster=not stored)
+            _keep_joined(session, found, ids, first_roster=not stored, actor=actor)
         if found.joined or found.changed:
             bump_roster_revision(session)
     added, changed = len(found.joined), len(found.changed)
@@ -242,7 +242,14 @@ def _store_changes(session: Session, found: _Sorted, stored: dict[str, Any], *, 
             {"status": value["status"], "unit": codes[value["unit_id"]], "leader": value["leader"]},
         )
         kept += [  # what member_change keeps: a dated change of status, unit or leader flag
-            {"member_id": old.id, "changed_on": day, "field": f, "old": _kept(o), "new": _kept(n)}
+            {
+                "member_id": old.id,
+                "changed_on": day,
+                "field": f,
+                "old": _kept(o),
+                "new": _kept(n),
+                "actor": actor,
+            }
             for f, (o, n) in diff.items()
         ]
         if diff:
@@ -286,7 +293,7 @@ def _kept(value: object) -> str:
 
 
 def _keep_joined(
-    session: Session, found: _Sorted, ids: dict[str, int], *, first_roster: bool
+    session: Session, found: _Sorted, ids: dict[str, int], *, first_roster: bool, actor: str
 ) -> None:
     """Keep the day each new member joined (`JOINED`, to the unit joined), what a plan's cut-off
     for new members and the roster on a past day are read from. The first roster imported is
@@ -296,7 +303,14 @@ def _keep_joined(
         return
     codes = dict(session.execute(select(Unit.id, Unit.code)).all())
     kept = [
-        {"member_id": ids[code], "changed_on": day, "field": JOINED, "old": "", "new": codes[unit]}
+        {
+            "member_id": ids[code],
+            "changed_on": day,
+            "field": JOINED,
+            "old": "",
+            "new": codes[unit],
+            "actor": actor,
+        }
         for code, unit, _, _, day in joined
     ]
     session.execute(insert(MemberChange), kept)
