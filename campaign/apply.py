@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, aliased
 
 from campaign.deploy import session_windows
 from campaign.fact_kinds import EVIDENCE, FACT_KINDS, fact_transition, kinds_moving
+from models.accounts import Account
 from models.bulk import in_lists
 from models.campaigns import Campaign
 from models.facts import Fact
@@ -71,6 +72,7 @@ _ROUNDS = Table(
     Column("unit_id", Integer, nullable=False),
     Column("date", Date, nullable=False),
     Column("fact_id", Integer, nullable=False),
+    # The console account that recorded the fact ('' when not recorded by an account).
     Column("recorded_by", String(64), nullable=False),
     Index("ix_pending_round_group", "round", "kind", "note", "member_id", "unit_id"),
     prefixes=["TEMPORARY"],
@@ -90,16 +92,23 @@ def _number_rounds(
         Fact.unit_id,
         Fact.date,
         Fact.id,
-        Fact.recorded_by,
+        _account_or_none(),
     ).where(_unapplied(campaign_id, as_of, kinds))
     _ROUNDS.create(session.connection())
     session.execute(insert(_ROUNDS).from_select(list(_ROUNDS.c.keys()), pending))
-    # A group's facts are one (round, kind, note) recorded by one actor: the transitions they
-    # fire are audited as that actor's (who reported them), not as the run's.
+    # A group's facts are one (round, kind, note) recorded by one account, or by none.
     chosen = (_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note, _ROUNDS.c.recorded_by)
     groups = select(*chosen).distinct().order_by(*chosen)
     found = session.execute(groups)
     return [(int(n), str(kind), str(note), str(by)) for n, kind, note, by in found]
+
+
+def _account_or_none() -> ColumnElement[str]:
+    """Who recorded a fact, when that is a console account (a login, checked at each request):
+    the transitions its fact fires are that account's act, audited as its. A fact imported
+    with `--actor` (free text, whatever was typed) is audited as the run's actor."""
+    is_account = Fact.recorded_by.in_(select(Account.login))
+    return case((is_account, Fact.recorded_by), else_=literal(""))
 
 
 def _in_group(group: tuple[int, str, str, str], *, members: bool) -> ColumnElement[bool]:
@@ -146,7 +155,7 @@ def _apply_group(
         return
     lifecycle, trigger = found
     scope = lifecycle.table.c.campaign_id == campaign.id
-    fact_ctx = replace(ctx, actor=recorded_by, reason=f"fact {kind} {note}".strip())
+    fact_ctx = replace(ctx, actor=recorded_by or ctx.actor, reason=f"fact {kind} {note}".strip())
     if trigger is None:
         _open(session, campaign, lifecycle, group, fact_ctx)
         trigger = OPENING.get(lifecycle.name)
