@@ -76,9 +76,10 @@ def _waive_dissolved(session: Session, campaign: Campaign, ctx: FireContext) -> 
 def _waive_moved_out(
     session: Session, campaign: Campaign, ctx: FireContext, owner_path: str
 ) -> int:
-    """One `fire_many` per unit whose parent changed by `ctx.as_of` and which now lies outside
-    the campaign's organisation, while its subtree still owes something in the campaign."""
-    under = aliased(Unit)
+    """One `fire_many` per unit moved by `ctx.as_of` from a parent inside the campaign's
+    organisation to one outside it, while its subtree still owes something in the campaign
+    (units moving between other organisations are never read)."""
+    under, was = aliased(Unit), aliased(Unit)
     # A prefix compared as is: a LIKE built from a column would read its '_' as a wildcard.
     in_subtree = func.substr(under.path, 1, func.length(Unit.path)) == Unit.path
     owing = (
@@ -89,9 +90,11 @@ def _waive_moved_out(
     moved = session.execute(
         select(Unit.code, Unit.path, UnitChange.new, UnitChange.changed_on)
         .join(UnitChange, UnitChange.unit_id == Unit.id)
+        .join(was, was.code == UnitChange.old)
         .where(
             UnitChange.field == "parent",
             UnitChange.changed_on <= ctx.as_of,
+            was.path.startswith(owner_path, autoescape=True),
             ~Unit.path.startswith(owner_path, autoescape=True),
             owing.exists(),
         )
