@@ -4,7 +4,6 @@ The CLI's console, which these functions are given, reads no markup (`Console(ma
 unit and member names, notes and file names are shown as they are, never read as Rich's
 `[style]` tags; styles come from `Text`."""
 
-import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -13,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from campaign.exports import csv_dicts
+from campaign.audit_export import audit_csv, audit_json
 from campaign.run_record import RunView
 from models.calendar import WEEKDAYS_VI, WorkingCalendar
 from models.obligations import TargetName
@@ -160,6 +159,9 @@ def print_status(out: Console, status: CampaignStatus, *, focused: bool) -> None
             _obligations_text(unit.obligations),
         )
     out.print(table)
+    for left_out in status.excluded:  # new members the plan's cut-off leaves out
+        who = f"{left_out.member} {left_out.name} ({left_out.unit})"
+        out.print(f"excluded: {who} — {left_out.reason}", highlight=False)
 
 
 def _obligations_text(obligations: list[ObligationView]) -> Text:
@@ -283,32 +285,10 @@ def _forecast_table(obligations: list[ObligationForecast]) -> Table:
     return table
 
 
-AUDIT_FIELDS = [
-    "seq",
-    "at",
-    "actor",
-    "entity",
-    "entity_id",
-    "trigger",
-    "from",
-    "to",
-    "reason",
-    "hash",
-]
-
-
 def write_audit(out: Console, events: Iterable[AuditView], fmt: str) -> None:
     """Write the audit trail as a table, a JSON list or CSV (its cells never formulas)."""
-    if fmt == "json":
-        sys.stdout.write("[")
-        for index, event in enumerate(events):
-            sys.stdout.write(
-                ("," if index else "") + "\n  " + json.dumps(_audit_dict(event), ensure_ascii=False)
-            )
-        sys.stdout.write("\n]\n")
-    elif fmt == "csv":
-        fields = [*AUDIT_FIELDS, "unit", "member"]
-        csv_dicts(sys.stdout, fields, (_audit_dict(event) for event in events))
+    if fmt in ("json", "csv"):  # the console's exports write the same pieces
+        sys.stdout.writelines((audit_json if fmt == "json" else audit_csv)(events))
     else:
         table = Table(
             "seq",
@@ -334,11 +314,6 @@ def write_audit(out: Console, events: Iterable[AuditView], fmt: str) -> None:
                 e.hash[:12],
             )
         out.print(table)
-
-
-def _audit_dict(event: AuditView) -> dict[str, object]:
-    data = event.model_dump(mode="json", by_alias=True)
-    return {key: data[key] for key in [*AUDIT_FIELDS, "unit", "member"]}
 
 
 def print_audit_head(out: Console, head: AuditHeadView) -> None:
