@@ -306,12 +306,17 @@ def _members_by_group(
 
 @dataclass(frozen=True)
 class AuditFilter:
-    """Which events a reviewer asks for."""
+    """Which events a reviewer asks for: `actor`'s; `within`, the path of the subtree an account
+    reaches (its units' events and their members'; None: the whole campaign, events of no unit
+    too); those after the seq `after` (a page's start)."""
 
     unit: str | None = None
     member: str | None = None
     since: dt.date | None = None
     until: dt.date | None = None
+    actor: str | None = None
+    within: str | None = None
+    after: int = 0
 
 
 def audit_trail(
@@ -330,7 +335,7 @@ def _of_campaign(session: Session, campaign: Campaign, where: AuditFilter) -> Co
     what moved them in or out of its targets."""
     e = AuditEvent
     own = e.campaign_id == campaign.id
-    if where.unit is None and where.member is None:
+    if where.unit is None and where.member is None and where.within is None:
         return own
     first = session.scalar(select(func.min(e.seq)).where(own))
     roster = and_(e.campaign_id.is_(None), e.entity.in_((MEMBER, UNIT)), e.seq > (first or 0))
@@ -371,4 +376,10 @@ def _audit_query(
         query = query.where(e.at >= where.since)
     if where.until is not None:
         query = query.where(e.at <= where.until)
-    return query
+    if where.actor is not None:
+        query = query.where(e.actor == where.actor)
+    if where.within is not None:
+        inside = select(Unit.id).where(_under(session, where.within))
+        of_member = and_(e.unit_id.is_(None), member.c.unit_id.in_(inside))
+        query = query.where(or_(e.unit_id.in_(inside), of_member))
+    return query.where(e.seq > where.after) if where.after else query

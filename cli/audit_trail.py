@@ -66,6 +66,15 @@ def audit_command(
     until: Annotated[
         str | None, typer.Option(help="Events dated on or before.", metavar="<date>")
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Only the events of this actor (an account's login, `system`, or a name "
+            "given with --actor). --actor is who runs this command, as on every command.",
+            metavar="<actor>",
+        ),
+    ] = None,
     format_: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     database_url: DatabaseUrl = None,
     actor: Actor = None,
@@ -75,7 +84,7 @@ def audit_command(
     from cli.printing import write_audit
 
     engine = engine_for(database_url)
-    where = AuditFilter(unit, member, optional_day(since), optional_day(until))
+    where = AuditFilter(unit, member, optional_day(since), optional_day(until), actor=by)
     fmt = chosen_format(format_, ("table", "json", "csv"))
     with transaction(engine) as session:
         write_audit(out, audit_trail(session, target, where), fmt)
