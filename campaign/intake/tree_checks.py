@@ -135,6 +135,36 @@ def _dissolutions(sheet: Sheet, nodes: dict[str, Node]) -> list[Problem]:
     return problems
 
 
+def crowded_survivors(
+    session: Session, sheet: Sheet, nodes: dict[str, Node], stored: dict[str, Node]
+) -> list[Problem]:
+    """Units merged now whose members would land in a survivor with working units under it."""
+    parents = {n.parent for n in nodes.values() if n.parent and not n.dissolved}
+    rows = {
+        n.code: n
+        for n in nodes.values()
+        if n.row is not None and n.merged_into in parents
+        if n.code in stored and not stored[n.code].dissolved
+    }
+    if not rows:
+        return []
+    held = session.scalars(
+        select(Unit.code)
+        .join(Member, Member.unit_id == Unit.id)
+        .where(Unit.code.in_(list(rows)))
+        .distinct()
+    )
+    return [
+        sheet.problem(
+            rows[code].row,
+            "merged_into",
+            f"'{rows[code].merged_into}' has units under it and cannot take in the members "
+            f"of '{code}'",
+        )
+        for code in sorted(held, key=lambda code: rows[code].row or 0)
+    ]
+
+
 def holders_with_children(session: Session, sheet: Sheet, nodes: dict[str, Node]) -> list[Problem]:
     """Units that would gain a child while members sit in them directly."""
     parents_in_file = {

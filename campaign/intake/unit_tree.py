@@ -18,6 +18,7 @@ from campaign.intake.tree_checks import (
     Changed,
     Node,
     check_tree,
+    crowded_survivors,
     holders_with_children,
     left_behind,
     out_of_order,
@@ -194,6 +195,7 @@ def import_units(
     if not problems:
         problems += holders_with_children(session, sheet, nodes)
         problems += left_behind(session, sheet, nodes, stored)
+        problems += crowded_survivors(session, sheet, nodes, stored)
         problems += out_of_order(session, sheet, changed)
         problems += out_of_order_members(session, sheet, _mergers(changed))
     if problems:

@@ -268,6 +268,11 @@ def test_a_level_removed_sends_the_ladder_to_the_level_above(
             "row 5, column Sáp nhập vào: a branch merges into a branch, not a grassroots",
         ),
         ({"B2": {5: "B9"}}, "row 5, column Sáp nhập vào: unknown unit 'B9'"),
+        (
+            {"G2": {5: "G1"}},
+            "row 6, column Sáp nhập vào: 'G1' has units under it and cannot take in the members "
+            "of 'G2'",
+        ),
         ({"B2": {5: "B2"}}, "row 5, column Sáp nhập vào: a unit cannot merge into itself"),
         (
             {"B2": {4: "active", 5: "B1"}},
