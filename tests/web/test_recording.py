@@ -7,13 +7,15 @@ from collections.abc import Mapping
 import httpx
 from sqlalchemy import Engine, func, select
 
-from models.accounts import AccessRefusal
+from campaign.access import add_account
+from models.accounts import AccessRefusal, Role
 from models.audit import AuditEvent
 from models.db import transaction
 from models.facts import Fact
 from models.members import Member
+from models.units import Unit
 from tests.scenario import run_flow
-from tests.web.console_server import Console, csrf_of
+from tests.web.console_server import PASSWORD, Console, csrf_of
 
 RECORD = "/campaigns/T23/units/{unit}/record"
 
@@ -169,3 +171,39 @@ def test_units_and_members_uploads_are_the_operators_within_their_unit(
     assert page.status_code == 200 and "thêm mới 1" in page.text
     with transaction(town) as session:
         assert session.scalar(select(func.count()).where(Member.code == "M8")) == 1
+
+
+UNITS_FILE = (
+    "code,name,kind,parent\n"
+    "B3,Chi bộ khu phố 3,branch,G1\n"
+    "G3,Đảng bộ phường Mới,grassroots,TOWN\n"
+    "G2,Chi bộ Trường THCS Nguyễn Du,grassroots,G1\n"
+)
+
+
+def test_an_operator_of_a_part_uploads_only_within_it(console: Console, town: Engine) -> None:
+    with transaction(town) as session:
+        add_account(
+            session,
+            "vp.g1",
+            full_name="Văn phòng Đảng ủy phường Tân An",
+            role=Role.operator,
+            unit="G1",
+            password=PASSWORD,
+        )
+    client = console.login("vp.g1")
+    units = _upload(client, "units", "units.csv", UNITS_FILE)
+    assert units.status_code == 400
+    assert "Tệp units.csv, dòng 3, cột parent:" in units.text  # a new unit hung outside G1
+    assert "Tệp units.csv, dòng 4, cột code:" in units.text  # G2 pulled in from outside
+    assert "dòng 2" not in units.text and "is outside your unit G1" in units.text
+    moved = _upload(
+        client, "members", "members.csv", "code,full_name,unit,leader\nM6,Võ Thị Hà,B1,yes\n"
+    )
+    assert moved.status_code == 400 and "Tệp members.csv, dòng 2, cột code:" in moved.text
+    with transaction(town) as session:
+        assert session.scalar(select(func.count()).where(Unit.code.in_(["B3", "G3"]))) == 0
+        assert session.scalar(select(Unit.code).join(Member).where(Member.code == "M6")) == "G2"
+    assert client.get("/campaigns/T23/runs").status_code == 403  # not the whole campaign
+    inside = _upload(client, "units", "units.csv", UNITS_FILE.split("\nG3")[0] + "\n")
+    assert inside.status_code == 200 and "thêm mới 1" in inside.text
