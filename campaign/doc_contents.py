@@ -150,7 +150,7 @@ def unit_report(plan: PlanFile, day: dt.date, owner: Unit, unit: UnitStatus) -> 
         issued_on=day,
         heading="Báo cáo kết quả đợt sinh hoạt chính trị",
         unit_name=unit.name,
-        targets=_target_rows(unit.targets),
+        targets=target_rows(unit.targets),
         chart=None,
         late=late,
         recipients=[owner.name],
@@ -170,8 +170,8 @@ def synthesis(
         issued_on=day,
         heading="Báo cáo tổng hợp kết quả đợt sinh hoạt chính trị",
         unit_name=owner.name,
-        targets=_target_rows(targets),
-        chart=_chart(grassroots),
+        targets=target_rows(targets),
+        chart=completion_chart(grassroots),
         late=[],
         recipients=["Ban Thường vụ", "Ban Tuyên giáo cấp trên"],
     )
@@ -184,15 +184,18 @@ TARGET_LABELS = {
 }
 
 
-def _target_rows(targets: Targets) -> list[TargetRow]:
+def target_rows(targets: Targets) -> list[TargetRow]:
+    """The three targets, each with its Vietnamese label (a report's table, the console's
+    cards)."""
     return [
         TargetRow(label=label, **getattr(targets, name).model_dump())
         for name, label in TARGET_LABELS.items()
     ]
 
 
-def _chart(units: list[UnitStatus]) -> Chart:
-    """An inline SVG bar chart of each unit's completion, computed here, drawn by the page."""
+def completion_chart(units: list[UnitStatus]) -> Chart:
+    """An inline SVG bar chart of each unit's completion (members self-assessed), computed
+    here, drawn by the page: the synthesis' and the console's dashboard's."""
     left, scale = 290, 2.5
     bars = [
         ChartBar(
