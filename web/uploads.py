@@ -52,9 +52,12 @@ async def upload_submit(request: Request, code: str, who: Who) -> HTMLResponse:
     """Import the posted file (`what`: facts, units or members; `file`)."""
     limit = get_settings().max_file_bytes
     length = request.headers.get("content-length", "")
-    if not length.isdigit() or int(length) > limit + OVERHEAD:
+    if not length.isdigit() or int(length) > limit + OVERHEAD:  # refused before it is read
         with reading(request) as session:
             where = reach(session, who, code)
+        if not length.isdigit():
+            message = "Yêu cầu không cho biết độ dài (Content-Length): xin tải lại từ trang này."
+            return _page(request, who, where, [message], None, status=411)
         message = f"Tệp lớn hơn giới hạn {limit:,} byte.".replace(",", ".")
         return _page(request, who, where, [message], None, status=413)
     form = await checked_form(request)

@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Mapping
 
 import httpx
+import pytest
 from sqlalchemy import Engine, func, select
 
 from campaign.access import add_account
@@ -13,6 +14,7 @@ from models.audit import AuditEvent
 from models.db import transaction
 from models.facts import Fact
 from models.members import Member
+from models.settings import get_settings
 from models.units import Unit
 from tests.scenario import run_flow
 from tests.web.console_server import PASSWORD, Console, csrf_of
@@ -171,6 +173,24 @@ def test_units_and_members_uploads_are_the_operators_within_their_unit(
     assert page.status_code == 200 and "thêm mới 1" in page.text
     with transaction(town) as session:
         assert session.scalar(select(func.count()).where(Member.code == "M8")) == 1
+
+
+def test_an_upload_larger_than_the_settings_allow_is_refused(
+    console: Console, town: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAMPAIGN_MAX_FILE_BYTES", "1000")
+    get_settings.cache_clear()
+    try:
+        client = console.login("bt.b1")
+        padded = FACTS_FILE.split("\n2023")[0] + "\n2023-03-10,session_held,B1,," + "x" * 4000
+        streamed = _upload(client, "facts", "facts.csv", padded)  # within the request's slack
+        assert streamed.status_code == 400
+        assert "Tệp facts.csv: the file is more than the 1,000 bytes allowed" in streamed.text
+        whole = _upload(client, "facts", "facts.csv", padded * 40)  # refused before it is read
+        assert whole.status_code == 413 and "Tệp lớn hơn giới hạn 1.000 byte." in whole.text
+    finally:
+        get_settings.cache_clear()
+    assert _facts(town) == []
 
 
 UNITS_FILE = (
