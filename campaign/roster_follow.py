@@ -186,7 +186,8 @@ def _move_assessments(session: Session, campaign_id: int, rows: Any) -> None:
             table.c.campaign_id == campaign_id,
             table.c.member_id == bindparam("member"),
             table.c.unit_id == bindparam("was"),
-            table.c.state.not_in(sorted(ASSESSMENT.finals)),
+            # one comparison per final state: an IN list cannot expand in an executemany
+            *(table.c.state != final for final in sorted(ASSESSMENT.finals)),
         )
         .values(unit_id=bindparam("now")),
         [{"member": row.member_id, "was": row.was, "now": row.now} for row in rows],

@@ -14,6 +14,7 @@ from campaign.intake.member_roster import import_members
 from campaign.intake.unit_tree import ImportSummary, import_units
 from campaign.status import AuditFilter, audit_trail, campaign_status, open_escalations
 from models.audit import AuditEvent
+from models.casework import Assessment
 from models.db import transaction
 from models.documents import Document
 from models.errors import InputError
@@ -160,6 +161,25 @@ def test_what_was_met_stays_where_it_was_met(reminded: Engine, tmp_path: Path) -
     assert unit == "B1"
     assert _self_assessed(reminded, "B1") == (2, 3)
     assert _self_assessed(reminded, "B2") == (0, 0)
+
+
+def test_members_moved_together_are_all_chased_through_their_new_branch(
+    reminded: Engine, tmp_path: Path
+) -> None:
+    """M6 and M7 (G2, not yet self-assessed) both moved to B1: one statement moves them all."""
+    changes = {"M6": {2: "B1"}, "M7": {2: "B1"}}
+    _roster(reminded, tmp_path / "m.csv", changes, "15/05/2023", on=_MAY_16)
+    _run(reminded, "2023-05-22")
+    assert _notice_members(reminded, "2023-05-22")["B1"] == ["M6", "M7"]
+    assert _self_assessed(reminded, "B1") == (2, 4)
+    with transaction(reminded) as session:
+        units = session.execute(
+            select(Member.code, Unit.code)
+            .join(Assessment, Assessment.member_id == Member.id)
+            .join(Unit, Unit.id == Assessment.unit_id)
+            .where(Member.code.in_(("M6", "M7")))
+        ).all()
+    assert sorted(units) == [("M6", "B1"), ("M7", "B1")], "their self-assessments went with them"
 
 
 def test_a_move_holds_from_its_date_not_before(reminded: Engine, tmp_path: Path) -> None:
