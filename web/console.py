@@ -53,6 +53,7 @@ def create_app(engine: Engine, *, https: bool | None = None) -> FastAPI:
 def _page_routers() -> "list[APIRouter]":
     """The routers of the console's pages, added as they are written."""
     from web import dashboard, escalations, unit_page  # the reading pages (issue 22)
+    from web.audit_review import router as audit_review  # the audit review (issue 22)
     from web.recording import router as recording  # recording, uploads and runs (issue 22)
     from web.runs import router as runs
     from web.uploads import router as uploads
@@ -64,6 +65,7 @@ def _page_routers() -> "list[APIRouter]":
         recording,
         uploads,
         runs,
+        audit_review,
     ]
 
 
