@@ -43,6 +43,7 @@ class Node:
 
     @property
     def dissolved(self) -> bool:
+        """Whether the unit no longer works (dissolved, or merged into another)."""
         return self.status is UnitStatus.dissolved
 
 
@@ -57,6 +58,7 @@ class Changed:
 
 
 def check_tree(sheet: Sheet, nodes: dict[str, Node]) -> list[Problem]:
+    """What is wrong with the tree the file's rows make with the stored units."""
     problems: list[Problem] = []
     for node in nodes.values():
         if node.row is None:
