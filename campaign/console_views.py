@@ -35,6 +35,7 @@ from states.obligation import LATE, ObligationState
 LAST_RUNS = 5  # runs the dashboard lists, newest first
 LATE_SHOWN = 30  # late units the dashboard lists, most escalated first (all: escalations page)
 STEPS_SHOWN = 300  # forecast entries the escalations page lists, soonest first
+ESCALATIONS_SHOWN = 500  # open escalations it lists, most escalated first
 
 # A tree of more units stops at the grassroots organisations (a province's thousand, not its
 # eight thousand branches); a grassroots organisation's page lists its branches.
@@ -254,6 +255,7 @@ class Escalations(BaseModel):
     title: str
     root_code: str
     escalations: list[Escalation]
+    escalation_count: int
     as_of: dt.date | None  # the forecast's date; None: the campaign has not run yet
     next_steps: list[NextStep]
     next_count: int
@@ -264,7 +266,8 @@ def escalations(session: Session, code: str, root_code: str, today: dt.date) -> 
     """Open escalations of the subtree at unit `root_code`, and the forecast from the later of
     `today` and the campaign's last run (none before its first run)."""
     campaign = get_campaign(session, code)
-    groups = obligation_groups(session, campaign, LATE, root_code)
+    every = obligation_groups(session, campaign, LATE, root_code)
+    groups = every[:ESCALATIONS_SHOWN]
     names = _member_names(session, [m for g in groups for m in g.members or []])
     found = [
         Escalation(
@@ -286,6 +289,7 @@ def escalations(session: Session, code: str, root_code: str, today: dt.date) -> 
         title=campaign.title,
         root_code=root_code,
         escalations=found,
+        escalation_count=len(every),
         as_of=None,
         next_steps=[],
         next_count=0,

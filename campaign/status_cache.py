@@ -42,27 +42,36 @@ class KeptStatus:
 
 
 _kept: dict[tuple[str, str], tuple[tuple[object, ...], KeptStatus]] = {}
+_computing: dict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
 _lock = threading.Lock()
 
 
 def kept_status(session: Session, code: str) -> KeptStatus:
-    """Campaign `code`'s status over its whole organisation, as it stands now."""
+    """Campaign `code`'s status over its whole organisation, as it stands now. Computed by one
+    request at a time per campaign: the others wait for it rather than compute it again."""
     campaign = get_campaign(session, code)
     key = (session.get_bind().engine.url.render_as_string(hide_password=True), campaign.code)
     version = _version(session, campaign.id, campaign.last_run_on, campaign.state)
     with _lock:
-        kept = _kept.get(key)
-    if kept is not None and kept[0] == version:
-        return kept[1]
+        computing = _computing[key]
+    with computing:
+        with _lock:
+            kept = _kept.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        fresh = _computed(session, code)
+        with _lock:
+            _kept[key] = (version, fresh)
+        return fresh
+
+
+def _computed(session: Session, code: str) -> KeptStatus:
     status = campaign_status(session, code)
     children: dict[str, list[str]] = defaultdict(list)
     for unit in status.units:
         if unit.parent is not None:
             children[unit.parent].append(unit.code)
-    fresh = KeptStatus(status.as_of, {u.code: u for u in status.units}, dict(children))
-    with _lock:
-        _kept[key] = (version, fresh)
-    return fresh
+    return KeptStatus(status.as_of, {u.code: u for u in status.units}, dict(children))
 
 
 def _version(

@@ -48,8 +48,13 @@ def notice_of(town: Engine, unit: str) -> int:
 def test_the_dashboard_shows_the_targets_chart_tree_late_units_and_runs(
     console: Console, town: Engine, tmp_path: Path
 ) -> None:
+    client = console.login("vp.thiuy")
+    before = text(client.get("/campaigns/T23"))
+    assert (
+        "Chưa chạy lần nào" in before and "Đảng viên tự soi rọi, tự nhận xét 100,0% 0 / 0" in before
+    )
     run_town(town, tmp_path, "2023-03-15", "2023-05-22")
-    seen = text(console.login("vp.thiuy").get("/campaigns/T23"))
+    seen = text(client.get("/campaigns/T23"))  # the figures kept before the runs are not
     assert "Số liệu đến ngày 22/05/2023" in seen
     assert "Đảng viên tự soi rọi, tự nhận xét 40,0% 2 / 5" in seen
     assert "Đảng viên lãnh đạo, quản lý tự soi rọi, tự nhận xét 50,0% 1 / 2" in seen
