@@ -15,6 +15,7 @@ from cli.parameters import (
     chosen_format,
     date_option,
     day_or_today,
+    optional_day,
 )
 from cli.terminal import out, progress_bar
 from models.db import transaction
@@ -83,9 +84,20 @@ def runs_command(
         print_runs(out, campaign, runs)
 
 
+RosterDay = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Count the roster as it stood on this date (default: the last run's).",
+        metavar="<date>",
+    ),
+]
+
+
 def status_command(
     campaign: CampaignCode,
     unit: OnlyUnit = None,
+    as_of: RosterDay = None,
     format_: Format = "table",
     database_url: DatabaseUrl = None,
     actor: Actor = None,
@@ -95,7 +107,7 @@ def status_command(
     from cli.printing import print_status
 
     with transaction(engine_for(database_url)) as session:
-        status = campaign_status(session, campaign, unit)
+        status = campaign_status(session, campaign, unit, as_of=optional_day(as_of))
     if chosen_format(format_, ("table", "json")) == "json":
         print(status.model_dump_json(indent=2))
     else:

@@ -4,6 +4,7 @@ escalations, targets and `status` name the right unit, and the audit trail holds
 with its actor and date."""
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from models.plans import read_plan
 from models.units import Unit
 from models.views import AuditView, CampaignStatus
 from states.audit_chain import verify_chain
+from tests.cli_process import run_cli
 from tests.input_files import MEMBER_HEADER, write_csv
 from tests.scenario import ON_TIME, record_facts
 from tests.town import MEMBERS, plan_for
@@ -245,3 +247,25 @@ def test_a_member_transferred_out_from_the_start_and_back_is_deployed(
     assert _duty(town, "M5") == ("B2", "open")
     assert _assessed(_status(town))["B2"] == (0, 2)
     assert _assessed(_status(town, "2023-04-19"))["B2"] == (0, 1), "away until 20/04"
+
+
+def test_the_status_command_shows_who_was_left_out_and_a_past_roster(
+    cut_off_town: Engine, tmp_path: Path
+) -> None:
+    """Through the real console script: `status` lists the member the cut-off excluded, and
+    `status --as-of` counts the roster of that day."""
+    since = {"M8": "10/04/2023", "M9": "20/04/2023"}
+    _roster(cut_off_town, tmp_path / "a.csv", [*MEMBERS, LAN, MAI], since, on="2023-04-21")
+    _run(cut_off_town, "2023-04-24")
+    url = cut_off_town.url.render_as_string(hide_password=False)
+    table = run_cli("status", "T23", "--unit", "G1", database_url=url)
+    assert table.returncode == 0, table.stderr
+    assert (
+        "excluded: M9 Đỗ Thị Mai (B1) — joined 20/04/2023, after the plan's cut-off for new "
+        "members (14/04/2023)"
+    ) in table.stdout
+    for day, eligible in (("2023-04-05", 1), ("24/04/2023", 2)):
+        done = run_cli("status", "T23", "--as-of", day, "--format", "json", database_url=url)
+        assert done.returncode == 0, done.stderr
+        units = {u["code"]: u for u in json.loads(done.stdout)["units"]}
+        assert units["B2"]["targets"]["members_self_assessed"]["eligible"] == eligible, day
