@@ -4,6 +4,7 @@ Every step is the real `campaign` command, run as a subprocess and echoed, on a 
 `demo-out/`."""
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,16 +25,19 @@ CAMPAIGN = "GTLT-2023-LAGI"
 console = Console()
 
 
-def campaign(*args: str | Path, quiet: bool = False) -> str:
-    """Run one `campaign` command against the demo database, echoing it and its output."""
+def campaign(*args: str | Path, quiet: bool = False, stdin: str | None = None) -> str:
+    """Run one `campaign` command against the demo database, echoing it and its output
+    (`stdin`: what it reads, e.g. a password, never echoed)."""
     command = [str(Path(sys.executable).parent / "campaign"), *map(str, args)]
-    console.print(f"$ campaign {' '.join(map(str, args))}", style="bold cyan", markup=False)
+    console.print(f"$ campaign {shlex.join(map(str, args))}", style="bold cyan", markup=False)
     env = {
         **os.environ,
         "CAMPAIGN_DATABASE_URL": f"sqlite:///{OUT / 'campaign.db'}",
         "COLUMNS": str(console.width),
     }
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, input=stdin, check=False
+    )
     if result.returncode != 0:
         console.print(result.stdout + result.stderr, markup=False)
         raise SystemExit(f"demo step failed: campaign {' '.join(map(str, args))}")
@@ -139,6 +143,49 @@ def run_timeline() -> None:
     campaign("docs", CAMPAIGN, "--out", OUT / "documents")
 
 
+def demo_accounts() -> list[tuple[str, str, str, str]]:
+    """The console's demo accounts, each with a password made now: the town's office, the
+    secretary of the branch that reported late, the inspection committee. (login, role, unit,
+    password)"""
+    import csv
+    import secrets
+
+    with (OUT / "data" / "units.csv").open(encoding="utf-8", newline="") as handle:
+        names = {row["code"]: row["name"] for row in csv.DictReader(handle)}
+    branch = held_back_branch()
+    made = [
+        ("vp.lagi", "Văn phòng Thị ủy La Gi", "operator", "LAGI"),
+        (f"bt.{branch.lower()}", f"Bí thư {names[branch]} ({branch})", "secretary", branch),
+        ("ubkt.lagi", "Ủy ban Kiểm tra Thị ủy La Gi", "reviewer", "LAGI"),
+    ]
+    accounts = []
+    for login, name, role, unit in made:
+        password = secrets.token_urlsafe(12)
+        campaign(
+            *("users", "add", login, "--name", name, "--role", role, "--unit", unit),
+            stdin=password + "\n",
+        )
+        accounts.append((login, role, unit, password))
+    return accounts
+
+
+def how_to_open(accounts: list[tuple[str, str, str, str]]) -> None:
+    """How to open the console on the demo's database, and its logins (shown this once)."""
+    url = f"sqlite:///{(OUT / 'campaign.db').resolve()}"
+    console.rule("[bold]the web console[/]")
+    console.print("Start it on the demo's database (Ctrl+C stops it):")
+    console.print(f"  campaign serve --database-url {url}", style="bold cyan", markup=False)
+    console.print("then open http://127.0.0.1:8000/login and log in as one of:")
+    table = Table("login", "role", "unit", "password")
+    for login, role, unit, password in accounts:
+        table.add_row(login, role, unit, password)
+    console.print(table)
+    console.print(
+        "[dim]The passwords are shown only now; `campaign users reset-password LOGIN` sets "
+        "another.[/]"
+    )
+
+
 def main() -> None:
     """Run the demo and say how long it took."""
     started = time.perf_counter()
@@ -150,10 +197,12 @@ def main() -> None:
         wait_healthy(api)
         console.print("[dim]a local Prefect server runs the flows (its UI shows the artifacts)[/]")
         run_timeline()
+    accounts = demo_accounts()
     console.print(
         f"[bold green]demo done in {time.perf_counter() - started:.0f} s[/]; "
         f"database: {OUT / 'campaign.db'}"
     )
+    how_to_open(accounts)
 
 
 if __name__ == "__main__":
