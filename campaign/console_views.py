@@ -254,6 +254,7 @@ class Escalations(BaseModel):
     code: str
     title: str
     root_code: str
+    root_name: str
     escalations: list[Escalation]
     escalation_count: int
     as_of: dt.date | None  # the forecast's date; None: the campaign has not run yet
@@ -288,6 +289,7 @@ def escalations(session: Session, code: str, root_code: str, today: dt.date) -> 
         code=campaign.code,
         title=campaign.title,
         root_code=root_code,
+        root_name=session.scalar(select(Unit.name).where(Unit.code == root_code)) or root_code,
         escalations=found,
         escalation_count=len(every),
         as_of=None,

@@ -151,6 +151,7 @@ def test_the_escalations_page_forecasts_only_once_the_campaign_has_run(
     assert "B2 Chi bộ khu phố 2 Tổ chức sinh hoạt chuyên đề 19/05/2023 Quá hạn" in forecast
     assert "Mức 1: báo cáo cấp trên trực tiếp" in forecast
     mine = text(console.login("bt.b1").get("/campaigns/T23/escalations"))
+    assert "Phạm vi: Chi bộ khu phố 1" in mine
     assert "Đang quá hạn, đã đôn đốc (0)" in mine and "G2" not in mine
 
 
