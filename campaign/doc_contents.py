@@ -116,8 +116,20 @@ def unit_plan(plan: PlanFile, owner: Unit, status: CampaignStatus, unit: UnitSta
         self_assessment_due=plan.self_assessment_due or plan.period.end,
         grassroots_due=plan.reports.grassroots_due,
         branches=[u.name for u in status.units if u.parent == unit.code],
+        excluded=_excluded(plan, status, unit),
         recipients=[unit.name],
     )
+
+
+def _excluded(plan: PlanFile, status: CampaignStatus, unit: UnitStatus) -> list[str]:
+    """The members of `unit` or its branches the plan's cut-off left out, and why."""
+    names = {u.code: u.name for u in status.units if unit.code in (u.code, u.parent)}
+    return [
+        f"{e.name} ({names[e.unit]}): kết nạp ngày {e.joined:%d/%m/%Y}, sau ngày "
+        f"{plan.new_members_until:%d/%m/%Y} kế hoạch quy định, không tính vào chỉ tiêu"
+        for e in status.excluded
+        if e.unit in names
+    ]
 
 
 _REPORT_NUMBER = "…-BC"  # the office numbers a report when it signs it

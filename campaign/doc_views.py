@@ -68,6 +68,8 @@ class UnitPlan(CampaignDocument):
     self_assessment_due: dt.date
     grassroots_due: dt.date
     branches: list[str]
+    # members admitted after the plan's cut-off for new members, not counted: each with why
+    excluded: list[str] = []
 
 
 class TargetRow(BaseModel):

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from campaign import reconcile
+from campaign.docs import write_documents
 from campaign.intake.member_roster import import_members
 from campaign.intake.plan_register import register_plan
 from campaign.status import AuditFilter, audit_trail, campaign_status, open_escalations
@@ -153,6 +154,15 @@ def test_a_member_admitted_after_the_cut_off_is_excluded_with_the_reason(
     assert "M9" not in [m for ms in _notices(cut_off_town, "2023-05-22").values() for m in ms]
     (added,) = [e for e in _events(cut_off_town, "M9") if e.trigger == "roster_add"]
     assert (added.actor, added.at) == ("clerk", dt.date(2023, 4, 20))
+    with transaction(cut_off_town) as session:
+        write_documents(session, "T23", tmp_path / "docs")
+    g1, g2 = (tmp_path / "docs" / g / "ke-hoach-thuc-hien.md" for g in ("G1", "G2"))
+    assert (
+        "- Không tính: Đỗ Thị Mai (Chi bộ khu phố 1): kết nạp ngày 20/04/2023, sau ngày "
+        "14/04/2023 kế hoạch quy định, không tính vào chỉ tiêu."
+    ) in g1.read_text(encoding="utf-8")
+    assert "tự soi rọi (3)" in g1.read_text(encoding="utf-8"), "M1, M2 and M4"
+    assert "Không tính" not in g2.read_text(encoding="utf-8")
 
 
 def test_a_cut_off_outside_the_plans_dates_is_refused(tmp_path: Path) -> None:
