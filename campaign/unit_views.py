@@ -213,7 +213,11 @@ def _notices(session: Session, campaign_id: int, unit: Unit) -> list[NoticeLine]
         .where(
             Document.campaign_id == campaign_id,
             Document.kind.like("notice%"),
-            or_(Document.unit_id == unit.id, Unit.parent_id == unit.id),
+            Document.unit_id.in_(  # seeks the documents of these few units
+                select(Unit.id)
+                .where(or_(Unit.id == unit.id, Unit.parent_id == unit.id))
+                .correlate(None)  # its own unit table, not the outer query's
+            ),
         )
         .order_by(Document.issued_on.desc(), Document.id.desc())
     )
