@@ -79,6 +79,7 @@ def merge_members(session: Session, mergers: Sequence[Merger], *, actor: str) ->
                     "field": "unit",
                     "old": merger.unit,
                     "new": merger.survivor,
+                    "actor": actor,
                 }
                 for member_id, _ in members
             ],

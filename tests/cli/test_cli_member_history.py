@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 
 from tests.cli_process import run_cli
 from tests.input_files import MEMBER_HEADER, write_csv
-from tests.town import MEMBERS
+from tests.town import MEMBERS, UNITS
 
 LAN = ["M8", "Bùi Thị Lan", "B2", "no", "", "active"]
 
@@ -67,3 +67,21 @@ def test_a_member_never_changed_and_an_unknown_one(town: Engine) -> None:
     assert (unknown.returncode, unknown.stderr) == (1, "error: no member 'NOPE'\n")
     bad = run_cli("members", "history", "M1", "--format", "xml", database_url=_url(town))
     assert bad.returncode == 2
+
+
+def test_a_move_by_a_units_merger_names_who_imported_the_tree(town: Engine, tmp_path: Path) -> None:
+    """B2 merged into B1 from 15/05 by the organisation office: M4 moved with it."""
+    header = ["code", "name", "kind", "parent", "status", "merged_into", "since"]
+    rows = [[*u, "", "", ""] for u in UNITS]
+    rows[3] = ["B2", "Chi bộ khu phố 2", "branch", "G1", "", "B1", "15/05/2023"]
+    written = write_csv(tmp_path / "units.csv", header, rows)
+    done = run_cli(
+        "units", "import", written, "--on", "2023-05-16", "--actor", "ban-to-chuc",
+        database_url=_url(town),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = run_cli("members", "history", "M4", "--format", "json", database_url=_url(town))
+    assert shown.returncode == 0, shown.stderr
+    assert [tuple(c.values()) for c in json.loads(shown.stdout)["changes"]] == [
+        ("2023-05-15", "unit", "B2", "B1", "ban-to-chuc")
+    ]
