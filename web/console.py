@@ -55,7 +55,7 @@ def _page_routers() -> "list[APIRouter]":
     from web import dashboard, escalations, unit_page  # the reading pages (issue 22)
     from web.audit_review import router as audit_review  # the audit review (issue 22)
     from web.recording import router as recording  # recording, uploads and runs (issue 22)
-    from web.runs import router as runs
+    from web.run_pages import router as runs
     from web.uploads import router as uploads
 
     return [

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import FormData
 
 from campaign.access import Viewer
+from campaign.form_facts import Entry, checklist, form_sheet, parse_form_day, reportable_kinds
 from campaign.intake.fact_sheet import FactsSummary, import_facts
-from campaign.recording import Entry, checklist, form_sheet, parse_form_day, reportable_kinds
 from models.calendar import today
 from models.errors import InputError
 from models.facts import FactKind
