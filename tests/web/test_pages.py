@@ -106,9 +106,13 @@ def test_a_late_branch_s_page_shows_its_ladder_and_its_notice_to_print(
     assert "Tổ chức sinh hoạt chuyên đề 19/05/2023 Quá hạn Đôn đốc (quá hạn)" in seen
     assert "M4 Phạm Thị Dung Đang sinh hoạt Chưa nộp 19/05/2023 Quá hạn" in seen
     assert "22/05/2023" in seen.split("Công văn gửi đơn vị", 1)[1]
-    notice = client.get(f"/campaigns/T23/units/B2/documents/{notice_of(town, 'B2')}")
+    b2_notice = notice_of(town, "B2")
+    notice = client.get(f"/campaigns/T23/units/B2/documents/{b2_notice}")
     assert notice.status_code == 200
     assert "Chi bộ khu phố 2" in notice.text and "Phạm Thị Dung" in notice.text
+    # filed under B2: found from its parent's page too, not from a sibling's
+    assert client.get(f"/campaigns/T23/units/G1/documents/{b2_notice}").status_code == 200
+    assert client.get(f"/campaigns/T23/units/B1/documents/{b2_notice}").status_code == 404
     plan = client.get("/campaigns/T23/units/G1/documents/ke-hoach")
     assert plan.status_code == 200 and "Chi bộ khu phố 1" in plan.text
     assert client.get("/campaigns/T23/units/B2/documents/ke-hoach").status_code == 404
