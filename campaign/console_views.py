@@ -6,6 +6,8 @@ The progress figures are `campaign.status.campaign_status`'s, the chart the synt
 (`doc_contents.completion_chart`), the forecast `campaign.forecast`'s."""
 
 import datetime as dt
+from collections import Counter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -23,7 +25,7 @@ from campaign.doc_views import Chart, TargetRow
 from campaign.forecast import forecast
 from campaign.run_record import RunView, list_runs
 from campaign.status import obligation_groups
-from campaign.status_cache import kept_status
+from campaign.status_cache import KeptStatus, kept_status
 from models.bulk import in_lists
 from models.campaigns import Campaign, get_campaign
 from models.members import Member
@@ -115,41 +117,61 @@ def dashboard(
     """The dashboard of campaign `code` over the subtree at `root_path` (unit `root_code`),
     its runs' times in `zone`."""
     campaign = get_campaign(session, code)
-    kept = kept_status(session, code)
-    units = kept.subtree(root_code)
-    root = units[0]
-    children = [u for u in units if u.parent == root_code]
+    progress = _progress(kept_status(session, code), root_code)
     late = late_units(session, campaign.id, root_path)
     return Dashboard(
         code=campaign.code,
         title=campaign.title,
         state_name=CAMPAIGN_STATE_NAMES.get(campaign.state, campaign.state),  # type: ignore[call-overload]
-        as_of=kept.as_of,
-        root_code=root.code,
-        root_name=root.name,
-        targets=target_rows(root.targets),
-        chart=completion_chart(children) if children else None,
-        tree=progress_tree(units, wide=len(units) > TREE_UNITS),
+        as_of=progress.as_of,
+        root_code=progress.root.code,
+        root_name=progress.root.name,
+        targets=target_rows(progress.root.targets),
+        chart=progress.chart,
+        tree=progress.tree,
         late=late[:LATE_SHOWN],
         late_count=len(late),
         runs=[_run_line(run, zone) for run in list_runs(session, code)[::-1][:LAST_RUNS]],
     )
 
 
+class _Progress(NamedTuple):
+    as_of: dt.date | None
+    root: UnitStatus
+    chart: Chart | None
+    tree: TreeNode
+
+
+def _progress(kept: KeptStatus, root_code: str) -> _Progress:
+    """The figures, chart and tree of the subtree at `root_code`: made once per kept status."""
+    key = ("dashboard", root_code)
+    made = kept.derived.get(key)
+    if not isinstance(made, _Progress):
+        units = kept.subtree(root_code)
+        children = [u for u in units if u.parent == root_code]
+        chart = completion_chart(children) if children else None
+        tree = progress_tree(units, wide=len(units) > TREE_UNITS)
+        made = kept.derived[key] = _Progress(kept.as_of, units[0], chart, tree)
+    return made
+
+
 def progress_tree(units: list[UnitStatus], *, wide: bool = False) -> TreeNode:
     """`units` as a tree (the root first, each unit after its parent); `wide`, without the
     branches, each unit counting those right under it instead."""
+    shown = [u for u in units if not (wide and u.kind == UnitKind.branch)]
+    hidden = Counter(u.parent for u in units if wide and u.kind == UnitKind.branch)
     nodes = {
-        u.code: TreeNode(code=u.code, name=u.name, kind=u.kind, targets=u.targets)
-        for u in units
-        if not (wide and u.kind == UnitKind.branch)
+        u.code: TreeNode(
+            code=u.code,
+            name=u.name,
+            kind=u.kind,
+            targets=u.targets,
+            branches_hidden=hidden.get(u.code, 0),
+        )
+        for u in shown
     }
-    for unit in units[1:]:
-        parent = nodes[unit.parent or ""]
-        if unit.code in nodes:
-            parent.children.append(nodes[unit.code])
-        else:
-            parent.branches_hidden += 1
+    for unit in shown[1:]:
+        nodes[unit.parent or ""].children.append(nodes[unit.code])
     return nodes[units[0].code]
 
 

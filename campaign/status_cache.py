@@ -30,6 +30,8 @@ class KeptStatus:
     as_of: dt.date | None
     units: dict[str, UnitStatus]
     children: dict[str, list[str]] = field(default_factory=dict)
+    # Views made from it for a subtree (a dashboard's tree and chart), kept as long as it is.
+    derived: dict[object, object] = field(default_factory=dict)
 
     def subtree(self, root: str) -> list[UnitStatus]:
         """The units of the subtree at `root`, each after its parent (the root first)."""
