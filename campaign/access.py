@@ -215,7 +215,7 @@ def refusals(session: Session, under: str, limit: int = 200) -> list[AccessRefus
     query = (
         select(AccessRefusal)
         .join(Unit, Unit.id == AccessRefusal.unit_id)
-        .where(Unit.path.startswith(under))
+        .where(Unit.path.startswith(under, autoescape=True))
         .order_by(AccessRefusal.id.desc())
         .limit(limit)
     )

@@ -284,7 +284,9 @@ def stage_session_evidence(
         path = (
             select(owner.path).where(owner.id == Obligation.unit_id).correlate(Obligation)
         ).scalar_subquery()
-        by_unit = Fact.unit_id.in_(select(held.id).where(held.path.startswith(path)))
+        by_unit = Fact.unit_id.in_(
+            select(held.id).where(held.path.startswith(path, autoescape=True))
+        )
     for window in session_windows(plan):
         last = window.end if window.label else as_of
         value = _first_fact(

@@ -57,7 +57,7 @@ def session_windows(plan: PlanFile) -> list[Window]:
 
 
 def _in_scope(owner_path: str) -> ColumnElement[bool]:
-    return Unit.path.startswith(owner_path)
+    return Unit.path.startswith(owner_path, autoescape=True)
 
 
 def _unit_obligations(

@@ -369,7 +369,9 @@ def _audit_query(
         .order_by(e.seq)
     )
     if where.unit is not None:
-        query = query.where(unit.c.path.startswith(_root_path(session, campaign, where.unit)))
+        query = query.where(
+            unit.c.path.startswith(_root_path(session, campaign, where.unit), autoescape=True)
+        )
     if where.member is not None:
         query = query.where(member.c.code == where.member)
     if where.since is not None:

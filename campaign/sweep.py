@@ -54,7 +54,9 @@ def sweep_chunks(session: Session, campaign: Campaign) -> tuple[str, list[list[s
     )
     units = Counter(
         next((d for d in districts if path.startswith(d)), "")
-        for path in session.scalars(select(Unit.path).where(Unit.path.startswith(owner.path)))
+        for path in session.scalars(
+            select(Unit.path).where(Unit.path.startswith(owner.path, autoescape=True))
+        )
     )
     return owner.path, chunks_of_units([(d, units[d]) for d in districts], SWEEP_UNITS)
 

@@ -103,7 +103,7 @@ def units_under(
         assert all(p.endswith("/") for p in paths), paths
         path = Unit.path.collate("C") if dialect == "postgresql" else Unit.path
         return or_(*(and_(path >= p, path < p[:-1] + "0") for p in paths))
-    return or_(*(Unit.path.startswith(p) for p in paths))
+    return or_(*(Unit.path.startswith(p, autoescape=True) for p in paths))
 
 
 class RosterRevision(Base):

@@ -65,7 +65,9 @@ def unit_within(session: Session, where: Reach, code: str) -> Unit:
     """The unit `code`, if it lies inside `where`; Forbidden if it lies outside, NotFound if
     there is no such unit (the subtree is part of the query)."""
     inside = session.scalar(
-        select(Unit).where(Unit.code == code, Unit.path.startswith(where.root_path))
+        select(Unit).where(
+            Unit.code == code, Unit.path.startswith(where.root_path, autoescape=True)
+        )
     )
     if inside is not None:
         return inside
@@ -76,7 +78,7 @@ def unit_within(session: Session, where: Reach, code: str) -> Unit:
 
 def campaigns_within(session: Session, who: Viewer) -> list[Campaign]:
     """The campaigns an account reaches: those owned inside its subtree or above its unit."""
-    owners = select(Unit.id).where(Unit.path.startswith(who.unit_path))
+    owners = select(Unit.id).where(Unit.path.startswith(who.unit_path, autoescape=True))
     query = (
         select(Campaign)
         .join(Unit, Unit.id == Campaign.owner_id)
