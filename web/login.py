@@ -45,10 +45,13 @@ async def login_submit(request: Request) -> Response:
     """Check the login and password; on success start a session and open the campaigns."""
     form = await checked_form(request)
     login, password = str(form.get("login", "")), str(form.get("password", ""))
-    try:
-        with writing(request) as session:
+    refused: LoginRefused | None = None
+    with writing(request) as session:
+        try:
             who = authenticate(session, login.strip(), password, now())
-    except LoginRefused as refused:
+        except LoginRefused as error:  # caught inside: the failure counted must be committed
+            refused = error
+    if refused is not None:
         await asyncio.sleep(FAILED_LOGIN_DELAY)
         message = "Sai tên đăng nhập hoặc mật khẩu."
         if refused.locked_until is not None:
