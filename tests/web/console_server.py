@@ -77,10 +77,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(engine: Engine) -> Iterator[Console]:
-    """The console of `engine`, served until the block ends."""
+def serving(engine: Engine, *, https: bool = False) -> Iterator[Console]:
+    """The console of `engine`, served until the block ends (`https`: as behind a proxy that
+    terminates HTTPS, its cookie marked Secure)."""
     port = _free_port()
-    config = uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(engine, https=https), host="127.0.0.1", port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
