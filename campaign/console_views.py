@@ -31,7 +31,7 @@ from models.campaigns import Campaign, get_campaign
 from models.members import Member
 from models.obligations import Obligation, TargetName
 from models.units import Unit, UnitKind, units_under
-from models.views import ForecastStep, Targets, UnitStatus
+from models.views import ForecastStep, ForecastView, Targets, UnitStatus
 from states.obligation import LATE, ObligationState
 
 LAST_RUNS = 5  # runs the dashboard lists, newest first
@@ -325,7 +325,11 @@ def escalations(session: Session, code: str, root_code: str, today: dt.date) -> 
 
 
 def _add_forecast(session: Session, campaign: Campaign, view: Escalations, as_of: dt.date) -> None:
-    ahead = forecast(session, campaign.code, as_of, view.root_code)
+    # The forecast moves only with the data (or the day): made once per kept status, root, day.
+    kept, key = kept_status(session, campaign.code), ("forecast", view.root_code, as_of)
+    ahead = kept.derived.get(key)
+    if not isinstance(ahead, ForecastView):
+        ahead = kept.derived[key] = forecast(session, campaign.code, as_of, view.root_code)
     steps = [
         NextStep(
             unit=o.unit,
