@@ -18,6 +18,9 @@ def _bindir() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
+_START_ATTEMPTS = 5
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -31,9 +34,31 @@ def _run_as_owner(args: list[str]) -> None:
     subprocess.run(args, check=True, capture_output=True, text=True)
 
 
+def _start(bindir: Path, data: Path, folder: Path) -> int:
+    """Start the cluster of `data` on a free port; return the port. Another process (a second
+    pytest-xdist worker starting its own cluster, a Prefect server) may take the port between
+    `_free_port` and the server's bind: then start again on another one."""
+    log = folder / "log"
+    for _ in range(_START_ATTEMPTS):
+        port = _free_port()
+        log.unlink(missing_ok=True)
+        options = f"-p {port} -k {folder} -h 127.0.0.1 -F -c fsync=off -c max_connections=200"
+        command = [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-l", str(log)]
+        try:
+            _run_as_owner([*command, "start"])
+        except subprocess.CalledProcessError as exc:
+            said = log.read_text(errors="replace") if log.exists() else ""
+            if "already in use" in said:
+                continue
+            raise RuntimeError(f"PostgreSQL did not start: {exc.stderr}{said}") from exc
+        return port
+    raise RuntimeError(f"PostgreSQL found no free port in {_START_ATTEMPTS} attempts")
+
+
 @contextmanager
 def throwaway_cluster() -> Iterator[str]:
-    """Start a cluster in a temporary folder; yield its admin URL; stop and remove it."""
+    """Start a cluster in a temporary folder of its own, on a free port; yield its admin URL;
+    stop and remove it. Each caller (each pytest-xdist worker) gets a cluster of its own."""
     bindir = _bindir()
     if bindir is None:
         raise RuntimeError(
@@ -44,35 +69,25 @@ def throwaway_cluster() -> Iterator[str]:
     data = folder / "data"
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
-    port = _free_port()
-    _run_as_owner(
-        [
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        ]
-    )
-    options = f"-p {port} -k {folder} -h 127.0.0.1 -F -c fsync=off -c max_connections=200"
-    _run_as_owner(
-        [
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-w",
-            "-l",
-            str(folder / "log"),
-            "start",
-        ]
-    )
+    try:
+        _run_as_owner(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        )
+        port = _start(bindir, data, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
