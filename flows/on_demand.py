@@ -37,8 +37,10 @@ def start_on_demand(code: str, as_of: dt.date, *, actor: str, database_url: str)
 
 @dataclass(frozen=True)
 class FlowRunState:
-    """A flow run's state as Prefect tells it: its name, whether it ended, and its message."""
+    """A flow run's state as Prefect tells it: its campaign, its name, whether it ended, and
+    its message."""
 
+    code: str
     name: str
     final: bool
     failed: bool
@@ -51,16 +53,20 @@ def flow_run_state(flow_run_id: str) -> FlowRunState | None:
     from prefect.exceptions import ObjectNotFound
 
     try:
-        with get_client(sync_client=True) as client:
-            found = client.read_flow_run(uuid.UUID(flow_run_id))
-    except (ObjectNotFound, ValueError):
+        wanted = uuid.UUID(flow_run_id)
+    except ValueError:  # not a flow run's id: nothing to ask Prefect
         return None
-    state = found.state
+    try:
+        with get_client(sync_client=True) as client:
+            found = client.read_flow_run(wanted)
+    except ObjectNotFound:
+        return None
+    state, code = found.state, str(found.parameters.get("code", ""))
     if state is None:
-        return FlowRunState("Pending", False, False, "")
+        return FlowRunState(code, "Pending", False, False, "")
     failed = state.is_failed() or state.is_crashed() or state.is_cancelled()
     return FlowRunState(
-        state.name or state.type.value, state.is_final(), failed, state.message or ""
+        code, state.name or state.type.value, state.is_final(), failed, state.message or ""
     )
 
 

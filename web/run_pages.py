@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from campaign.access import Viewer
 from campaign.run_record import check_run, list_runs
 from campaign.run_views import run_detail
-from flows.on_demand import flow_run_link, flow_run_state
+from flows.on_demand import flow_run_link, flow_run_state, prefect_server_configured
 from models.calendar import today
 from models.dates import DAY_FORMATS, parse_day
 from models.errors import NotFound, OutOfScope
@@ -106,6 +106,16 @@ def run_page(request: Request, code: str, handle: str, who: Who) -> HTMLResponse
     )
 
 
+def _prefect_says(flow_run: str, code: str) -> tuple[bool, list[str], str]:
+    """Whether the flow run of the deployment still goes, what failed, and its state's name;
+    NotFound unless it is a run of campaign `code`."""
+    state = flow_run_state(flow_run) if prefect_server_configured() else None
+    if state is None or state.code != code:
+        raise NotFound(f"không có lần chạy {flow_run} của đợt {code}")
+    failed = [state.message or state.name] if state.failed else []
+    return not state.final, failed, f"Prefect: {state.name}"
+
+
 def _followed(request: Request, where: Reach, handle: str) -> dict[str, Any]:
     """What the run's page shows: its record when there is one, else its job or flow run."""
     job = run_jobs.job_of(request.app, handle)
@@ -125,12 +135,9 @@ def _followed(request: Request, where: Reach, handle: str) -> dict[str, Any]:
             raise NotFound(f"không có lần chạy {handle} của đợt {where.campaign.code}")
         running, failed = job.state == "running", job.error
         waiting = f"{job.task} ({job.done}/{job.total})" if job.task else "đang khởi động Prefect"
-    elif detail is None:
-        state = flow_run_state(handle)
-        if state is None:
-            raise NotFound(f"không có lần chạy {handle} của đợt {where.campaign.code}")
-        running, waiting = not state.final, f"Prefect: {state.name}"
-        failed = [state.message or state.name] if state.failed else []
+    elif not handle.isdigit() and (detail is None or running):
+        # A flow run of the deployment: Prefect knows whether it is waiting, or died.
+        running, failed, waiting = _prefect_says(handle, where.campaign.code)
     return {
         "detail": detail,
         "job": job,

@@ -82,6 +82,8 @@ def test_an_operator_runs_the_campaign_at_a_date(
         client, "/campaigns/T23/runs", {"as_of": "2023-05-01"}, token_from="/campaigns/T23/runs"
     )
     assert back.status_code == 400 and "go back in time" in back.text
+    for unknown in ("999", "0123abcd", str(uuid.uuid4())):
+        assert client.get(f"/campaigns/T23/runs/{unknown}").status_code == 404, unknown
 
 
 def _runs(engine: Engine) -> int:
