@@ -1,4 +1,11 @@
-"""Fixtures: a real database per test, on SQLite and on PostgreSQL, migrated by Alembic."""
+"""Fixtures: a real database per test, on SQLite and on PostgreSQL, migrated by Alembic.
+
+Under pytest-xdist each worker is a process with session fixtures of its own: its own throwaway
+PostgreSQL cluster (its own data folder, socket folder and free port), its own SQLite and
+PostgreSQL templates, its own Prefect test harness (a server on a free port, a temporary
+database); nothing is shared but the machine. The controller sums the workers' counts of
+database-backed tests.
+"""
 
 import itertools
 import os
@@ -6,6 +13,7 @@ import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prefect.testing.utilities import prefect_test_harness
@@ -45,18 +53,23 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(postgres_admin_url: str) -> str:
-    """A PostgreSQL database migrated to the newest schema, cloned for each test."""
+def postgres_template(postgres_admin_url: str) -> Iterator[str]:
+    """A PostgreSQL database migrated to the newest schema, cloned for each test. Named by the
+    process: workers (or whole sessions) sharing CAMPAIGN_TEST_POSTGRES_URL's server each
+    clone their own."""
+    name = f"campaign_template_{os.getpid()}"
     admin = make_engine(postgres_admin_url)
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS campaign_template"))
-        connection.execute(text("CREATE DATABASE campaign_template"))
-    admin.dispose()
-    url = make_url(postgres_admin_url).set(database="campaign_template")
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_admin_url).set(database=name)
     engine = make_engine(url.render_as_string(hide_password=False))
     migrate(engine)
     engine.dispose()
-    return "campaign_template"
+    yield name
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -88,8 +101,20 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker: hand this worker's counts to the controller."""
+    if (output := getattr(session.config, "workeroutput", None)) is not None:
+        output["database_tests"] = dict(_ran)
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown when xdist is not loaded
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the xdist controller: add up the counts of a worker that finished."""
+    _ran.update(getattr(node, "workeroutput", {}).get("database_tests", {}))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how many tests ran on each database backend."""
+    """Say how many tests ran on each database backend (on every worker together)."""
     if _ran:
         counts = ", ".join(f"{_ran[b]} on {b}" for b in BACKENDS)
         terminalreporter.write_line(f"database-backed tests: {counts}")
