@@ -69,6 +69,7 @@ def test_an_operator_runs_the_campaign_at_a_date(
     page = _follow(client, address)
     assert "Đã chạy xong" in page.text and "22/05/2023" in page.text
     assert "quá hạn" in page.text  # the overdue notices of 22/05, listed
+    assert "Đảng viên tự soi rọi" in page.text and "đang báo cáo" in page.text  # the result
     with transaction(town) as session:
         run = session.scalars(select(Run)).one()
         actors = set(session.scalars(select(AuditEvent.actor).where(AuditEvent.at == run.as_of)))
