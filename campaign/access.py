@@ -127,6 +127,11 @@ def disable_account(session: Session, login: str) -> None:
     account.generation += 1
 
 
+def end_sessions(session: Session, login: str) -> None:
+    """End every session of `login` (a signed cookie kept from one is no longer honoured)."""
+    _account(session, login).generation += 1
+
+
 def set_password(session: Session, login: str, password: str) -> None:
     """Give `login` a new password; unlock it and end its other sessions."""
     account = _account(session, login)

@@ -15,6 +15,7 @@ from campaign.access import (
     WrongPassword,
     authenticate,
     change_password,
+    end_sessions,
     now,
 )
 from models.settings import get_settings
@@ -22,6 +23,7 @@ from web.page import page
 from web.scope import campaigns_within
 from web.session import (
     GENERATION,
+    LoginRequired,
     begin_session,
     checked_form,
     current_viewer,
@@ -72,8 +74,16 @@ async def login_submit(request: Request) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request) -> RedirectResponse:
-    """End the session."""
+    """End the session, and the account's others: the cookie is signed, not stored, so a copy
+    kept from before would still be honoured unless the account's generation moves on."""
     await checked_form(request)
+    try:
+        who = current_viewer(request)  # a session already ended ends nothing more
+    except LoginRequired:
+        who = None
+    if who is not None:
+        with writing(request) as session:
+            end_sessions(session, who.login)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

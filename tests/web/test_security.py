@@ -270,3 +270,11 @@ def test_a_disabled_account_s_open_session_is_ended(console: Console, town: Engi
     assert response.status_code == 303 and response.headers["location"] == "/login"
     again = post_form(console.client(), "/login", {"login": "bt.b1", "password": PASSWORD})
     assert again.status_code == 401
+
+
+def test_a_session_cookie_kept_from_before_a_logout_is_not_honoured(console: Console) -> None:
+    client = console.login("bt.b1")
+    kept = client.cookies[SESSION_COOKIE]  # what a thief of the cookie would hold
+    assert post_form(client, "/logout", {}, token_from="/account/password").status_code == 303
+    replayed = _with_cookie(console, kept).get("/account/password")
+    assert replayed.status_code == 303 and replayed.headers["location"] == "/login"
