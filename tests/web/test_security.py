@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from base64 import b64decode, b64encode
 from pathlib import Path
 
@@ -183,10 +184,22 @@ def test_a_hostile_actor_and_note_are_exported_safely_to_csv(
     )
     assert recorded.status_code == 200 and "Đã ghi nhận" in recorded.text, recorded.text
     reconcile(town, "T23", dt.date(2023, 5, 22), "vp.thiuy")  # audited as the recorder's
+    _assert_notices_escaped(console.login("vp.thiuy"), "/campaigns/T23/units/BX")
     export = console.login("ubkt").get("/campaigns/T23/audit.csv")
     assert export.status_code == 200
     assert f"'{FORMULA}".replace('"', '""') in export.text  # the actor, shown as text
     _assert_safe_csv(export.text, "audit.csv")
+
+
+def _assert_notices_escaped(client: httpx.Client, unit_page: str) -> None:
+    """The notices the run filed for the hostile branch name it as text."""
+    numbers = re.findall(r'/documents/(\d+)"', client.get(unit_page).text)
+    assert numbers, "no notice on the hostile branch's page"
+    for number in numbers:
+        notice = client.get(f"{unit_page}/documents/{number}")
+        assert notice.status_code == 200
+        assert "<script>alert" not in notice.text
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in notice.text
 
 
 def test_repeated_wrong_passwords_lock_until_the_administrator_resets(
