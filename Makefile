@@ -33,8 +33,10 @@ architecture: $(STAMP)
 system:
 	@bash .ci/system-packages
 
+# Two workers (pytest-xdist; one on a one-CPU machine), each with its own PostgreSQL and Prefect
+# harness: tests/conftest.py. Which tests share a worker, and in what order: conftest.py.
 pytest: $(STAMP) system
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n logical --maxprocesses 2
 
 test: lint typecheck architecture pytest
 
