@@ -53,6 +53,9 @@ class Outcome:
     recorded: int = 0
     already: int = 0
     problems: list[str] = field(default_factory=list)
+    # A refused form's values, shown again in it to be fixed and sent again.
+    kept: dict[str, str] = field(default_factory=dict)
+    members: list[str] = field(default_factory=list)
 
 
 @router.get("/campaigns/{code}/units/{unit}/record")
@@ -86,6 +89,9 @@ async def record_submit(request: Request, code: str, unit: str, who: Who) -> HTM
             _count(outcome, done)
         except InputError as refused:
             outcome.problems = problem_lines(refused, with_file=False)
+    if outcome.problems:
+        outcome.kept = {k: str(form.get(k, "")) for k in ("date", "note", "kind")}
+        outcome.members = [str(m) for m in form.getlist("member")]
     return _page(request, who, code, unit, outcome)
 
 

@@ -90,6 +90,7 @@ def test_a_bad_date_is_refused_by_row_and_column_and_nothing_stored(
     assert page.status_code == 400
     assert "Dòng 2, cột ngày: is not a date" in page.text
     assert "Dòng 3, cột ngày: is not a date" in page.text
+    assert 'value="M2" id="member-2" checked' in page.text  # the form kept, to fix and resend
     future = _post(
         client, "B1", {**SESSION, "date": (dt.date.today() + dt.timedelta(days=9)).isoformat()}
     )
