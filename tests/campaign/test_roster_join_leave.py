@@ -14,6 +14,7 @@ from campaign import reconcile
 from campaign.docs import write_documents
 from campaign.intake.member_roster import import_members
 from campaign.intake.plan_register import register_plan
+from campaign.intake.unit_tree import import_units
 from campaign.status import AuditFilter, audit_trail, campaign_status, open_escalations
 from models.db import transaction
 from models.documents import Document
@@ -25,9 +26,9 @@ from models.units import Unit
 from models.views import AuditView, CampaignStatus
 from states.audit_chain import verify_chain
 from tests.cli_process import run_cli
-from tests.input_files import MEMBER_HEADER, write_csv
+from tests.input_files import MEMBER_HEADER, UNIT_HEADER, write_csv
 from tests.scenario import ON_TIME, record_facts
-from tests.town import MEMBERS, plan_for
+from tests.town import MEMBERS, UNITS, plan_for
 
 CUT_OFF = dt.date(2023, 4, 14)
 LAN = ["M8", "Bùi Thị Lan", "B2", "no", "", "active"]  # admitted 10/04, before the cut-off
@@ -279,3 +280,33 @@ def test_the_status_command_shows_who_was_left_out_and_a_past_roster(
         assert done.returncode == 0, done.stderr
         units = {u["code"]: u for u in json.loads(done.stdout)["units"]}
         assert units["B2"]["targets"]["members_self_assessed"]["eligible"] == eligible, day
+
+
+def test_a_member_moved_out_and_back_in_owes_what_is_still_due(
+    town: Engine, tmp_path: Path
+) -> None:
+    """M4 moved to a grassroots organisation of another district on 03/04, back in G2 on 20/04."""
+    other = [["XA", "Thị ủy Khác", "district", ""], ["XA1", "Chi bộ Khác", "grassroots", "XA"]]
+    with transaction(town) as session:
+        path = write_csv(tmp_path / "units.csv", UNIT_HEADER, [*UNITS, *other])
+        import_units(path, session=session, actor="clerk")
+    _run(town, "2023-02-01")
+    _roster(town, tmp_path / "a.csv", _changed("M4", 2, "XA1"), {"M4": "03/04/2023"},
+            on="2023-04-04")  # fmt: skip
+    _run(town, "2023-04-05")
+    assert _duty(town, "M4") == ("B2", "waived")
+    assert _assessed(_status(town))["B2"] == (0, 0)
+    _roster(town, tmp_path / "b.csv", _changed("M4", 2, "G2"), {"M4": "20/04/2023"},
+            on="2023-04-21")  # fmt: skip
+    _run(town, "2023-04-24")
+    assert _duty(town, "M4") == ("G2", "open")
+    assert _assessed(_status(town))["G2"] == (0, 3)
+    _run(town, "2023-05-10")
+    assert "M4" in _notices(town, "2023-05-10")["G2"]
+    reasons = [e.reason for e in _events(town, "M4") if e.entity == "obligation"]
+    assert reasons == [
+        "member moved out: unit XA1 from 03/04/2023",
+        "member back from 20/04/2023",
+        "member moved: unit B2 → G2 from 20/04/2023",
+        None,  # the reminder of 10/05
+    ]
