@@ -310,3 +310,18 @@ def test_a_member_moved_out_and_back_in_owes_what_is_still_due(
         "member moved: unit B2 → G2 from 20/04/2023",
         None,  # the reminder of 10/05
     ]
+
+
+def test_status_of_a_past_day_reads_that_days_leader_flag(town: Engine, tmp_path: Path) -> None:
+    """M2 (self-assessed in March) leads from 15/05: the leaders' target counts them from then."""
+    record_facts(town, tmp_path, "on-time.csv", ON_TIME)
+    _run(town, "2023-05-10")
+    _roster(town, tmp_path / "a.csv", _changed("M2", 3, "yes"), {"M2": "15/05/2023"},
+            on="2023-05-16")  # fmt: skip
+    _run(town, "2023-05-22")
+
+    def leaders(as_of: str | None = None) -> tuple[int, int]:
+        target = _status(town, as_of).targets.leaders_self_assessed
+        return target.done, target.eligible
+
+    assert (leaders(), leaders("2023-05-12")) == ((2, 3), (1, 2)), "M1 and M6, then M2 too"
