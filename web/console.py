@@ -54,6 +54,7 @@ def _page_routers() -> "list[APIRouter]":
     """The routers of the console's pages, added as they are written."""
     from web import dashboard, escalations, unit_page  # the reading pages (issue 22)
     from web.audit_review import router as audit_review  # the audit review (issue 22)
+    from web.member_page import router as member_page  # a member's page (issue 25)
     from web.recording import router as recording  # recording, uploads and runs (issue 22)
     from web.run_pages import router as runs
     from web.uploads import router as uploads
@@ -61,6 +62,7 @@ def _page_routers() -> "list[APIRouter]":
     return [
         dashboard.router,
         unit_page.router,
+        member_page,
         escalations.router,
         recording,
         uploads,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from campaign.access import Viewer
+from campaign.history_lines import unit_changes
 from campaign.unit_views import document_unit, generated_document, stored_document, unit_page
 from models.errors import NotFound
 from web.page import SECURITY_HEADERS, page
@@ -25,7 +26,8 @@ def unit_view(request: Request, code: str, unit: str, who: Who) -> HTMLResponse:
         where = reach(session, who, code)
         found = unit_within(session, where, unit)
         view = unit_page(session, code, found, where.root_path)
-    return page(request, "unit.html.j2", title=view.unit_name, who=who, view=view)
+        history = unit_changes(session, found.id)
+    return page(request, "unit.html.j2", title=view.unit_name, who=who, view=view, history=history)
 
 
 @router.get("/campaigns/{code}/units/{unit}/documents/{document}")

@@ -38,6 +38,7 @@ ALLOWED: dict[tuple[str, str, str], frozenset[Role] | None] = {
     ("GET", "/campaigns/{code}/escalations", ""): READERS,
     ("GET", "/campaigns/{code}/units/{unit}", ""): READERS,
     ("GET", "/campaigns/{code}/units/{unit}/documents/{document}", ""): READERS,
+    ("GET", "/campaigns/{code}/members/{member}", ""): READERS,  # now or once in the subtree
     ("GET", "/campaigns/{code}/units/{unit}/record", ""): RECORDERS,
     ("POST", "/campaigns/{code}/units/{unit}/record", ""): RECORDERS,
     ("GET", "/campaigns/{code}/upload", ""): RECORDERS,
@@ -81,8 +82,18 @@ class Account:
     outside_campaign: dict[str, str]  # a campaign whose organisation it is no part of
 
 
+# A member of each unit the matrix names (G1 holds none: a member of its branch B1).
+MEMBER_OF = {"B1": "M1", "B2": "M4", "G1": "M1", "G2": "M6", "X1": "MX1"}
+
+
 def _values(code: str, unit: str) -> dict[str, str]:
-    return {"code": code, "unit": unit, "handle": "1", "document": DOCUMENT}
+    return {
+        "code": code,
+        "unit": unit,
+        "member": MEMBER_OF[unit],
+        "handle": "1",
+        "document": DOCUMENT,
+    }
 
 
 ACCOUNTS = [
@@ -150,11 +161,11 @@ def _expected(account: Account, allowed: frozenset[Role] | None, side: str) -> i
 def _sides(account: Account, template: str) -> dict[str, tuple[dict[str, str], str]]:
     """Where one account tries a route: inside, and outside in each way the route can name a
     place (its campaign, its unit, or the audit's `?unit=` filter); the values and query."""
-    scoped = {"code", "unit"} & set(parameters(template))
+    scoped = {"code", "unit", "member"} & set(parameters(template))
     sides = {"inside": (account.inside, "")}
     if scoped:
         sides["outside campaign"] = (account.outside_campaign, "")
-    if "unit" in scoped:
+    if scoped & {"unit", "member"}:
         sides["outside unit"] = (account.outside_unit, "")
     if template in FILTERED_BY_UNIT:
         sides["inside, filtered"] = (account.inside, f"?unit={account.inside['unit']}")

@@ -33,7 +33,13 @@ from tests.web.console_routes import (
 from tests.web.console_server import PASSWORD, Console, csrf_of, post_form, serving
 from web.console import SESSION_COOKIE
 
-VALUES = {"code": "T23", "unit": "B1", "handle": "1", "document": "mau-tu-soi-roi-dang-vien"}
+VALUES = {
+    "code": "T23",
+    "unit": "B1",
+    "member": "M1",
+    "handle": "1",
+    "document": "mau-tu-soi-roi-dang-vien",
+}
 LOCKED = "Tài khoản tạm khóa"
 
 
@@ -122,7 +128,7 @@ def test_hostile_names_are_shown_as_text_on_every_page(
     console: Console, town: Engine, tmp_path: Path
 ) -> None:
     add_other_town(town, tmp_path / "more")
-    values = {**VALUES, "unit": "BX"}
+    values = {**VALUES, "unit": "BX", "member": "MX9"}
     checked, shown = 0, set()
     for login in (HOSTILE_ACCOUNT[0], "vp.thiuy", "ubkt"):
         client = console.login(login)
