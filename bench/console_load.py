@@ -2,7 +2,7 @@
 under 100 ms, p95 under 1 s at 50 sessions, on this 2-core machine).
 
     .venv/bin/python bench/console_load.py --members 200000 [--repeat 30] [--sessions 50]
-                                           [--rounds 5] [--keep FILE]
+                                           [--rounds 5] [--workers 1] [--keep FILE]
 
 Loads a generated province as bench/forecast_province.py does (units, members, plan, facts, runs
 at 01/02 and 31/03/2023) and runs it on to 22/05 and 31/05/2023 (overdue and escalated units),
@@ -90,10 +90,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _served(url: str) -> Iterator[str]:
-    """`campaign serve` on `url` in its own process, until the block ends; its address."""
+def _served(url: str, workers: int) -> Iterator[str]:
+    """`campaign serve` on `url` in its own process(es), until the block ends; its address."""
     port = _free_port()
     command = [str(Path(sys.executable).parent / "campaign"), "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     # The checkout first on the path: an editable install made before web/ existed lacks it.
     env = {**os.environ, "CAMPAIGN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
@@ -192,6 +193,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1, help="`campaign serve --workers`")
     parser.add_argument(
         "--keep",
         type=Path,
@@ -204,7 +206,7 @@ def main() -> None:
         url = f"sqlite:///{database.resolve()}"
         pages = _prepare(url, Path(folder), args.members, load=not database.exists())
         print("pages: " + ", ".join(f"{name} {path}" for name, path in pages.items()))
-        with _served(url) as address:
+        with _served(url, args.workers) as address:
             _report("one at a time:", asyncio.run(_one_at_a_time(address, pages, args.repeat)))
             seconds, wall = asyncio.run(_concurrent(address, pages, args.sessions, args.rounds))
             _report(f"{args.sessions} sessions:", seconds)

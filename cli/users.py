@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.connection import engine_for, shown_url
+from cli.connection import engine_for, full_url, shown_url
 from cli.parameters import DatabaseUrl
 from cli.terminal import out
 from models.accounts import Role
@@ -94,16 +94,41 @@ def users_reset_password(login: Login, database_url: DatabaseUrl = None) -> None
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers", min=1, help="Server processes (one per core serves the most pages)."
+        ),
+    ] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Serve the web console (in Vietnamese) for the accounts of `users add`.
 
     Behind a reverse proxy that terminates HTTPS, sessions are sent over HTTPS only (set
     CAMPAIGN_CONSOLE_HTTPS=true)."""
+    import os
+
     import uvicorn
 
+    from campaign.access import console_key
     from web.console import create_app
 
     engine = engine_for(database_url)
-    out.print(f"console of {shown_url(engine)} at http://{host}:{port}/login (Ctrl+C stops it)")
-    uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+    with transaction(engine) as session:
+        console_key(session)  # made once, here, before any worker process reads it
+    address = f"http://{host}:{port}/login"
+    out.print(f"console of {shown_url(engine)} at {address} (Ctrl+C stops it)", soft_wrap=True)
+    if workers == 1:
+        uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+        return
+    # Each worker process builds its own app from the settings' URL, passed in the environment
+    # (never on a command line, where it would show its password).
+    os.environ["CAMPAIGN_DATABASE_URL"] = full_url(engine)
+    uvicorn.run(
+        "web.console:app_of_settings",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="warning",
+    )

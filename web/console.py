@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from campaign.access import console_key, now, record_refusal
-from models.db import transaction
+from models.db import get_engine, transaction
 from models.errors import CampaignError, NotFound
 from models.settings import get_settings
 from web import login
@@ -48,6 +48,12 @@ def create_app(engine: Engine, *, https: bool | None = None) -> FastAPI:
     app.add_exception_handler(CampaignError, _refused)
     app.add_exception_handler(HTTPException, _http_error)
     return app
+
+
+def app_of_settings() -> FastAPI:
+    """The console of the settings' database: what each process of `campaign serve --workers N`
+    builds for itself."""
+    return create_app(get_engine())
 
 
 def _page_routers() -> "list[APIRouter]":
