@@ -69,6 +69,8 @@ def member_change_text(field: str, old: str, new: str) -> str:
 
 def unit_change_text(field: str, old: str, new: str) -> str:
     """A unit's change in words: 'Đổi tên: Chi bộ khu phố 1 → Chi bộ Tân An 1'."""
+    if field == "merged_into" and not old:
+        return f"Sáp nhập vào {new}"
     label = UNIT_FIELDS.get(field, field)
     how = "unit_status" if field == "status" else field
     return f"{label}: {_value(how, old)} → {_value(how, new)}"
