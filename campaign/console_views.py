@@ -117,8 +117,12 @@ def dashboard(
     """The dashboard of campaign `code` over the subtree at `root_path` (unit `root_code`),
     its runs' times in `zone`."""
     campaign = get_campaign(session, code)
-    progress = _progress(kept_status(session, code), root_code)
-    late = late_units(session, campaign.id, root_path)
+    kept = kept_status(session, code)
+    progress = _progress(kept, root_code)
+    # Late duties change only by audited transitions, which move the kept status on too.
+    late = kept.derived.get(("late", root_path))
+    if not isinstance(late, list):
+        late = kept.derived[("late", root_path)] = late_units(session, campaign.id, root_path)
     return Dashboard(
         code=campaign.code,
         title=campaign.title,
