@@ -284,8 +284,10 @@ def stage_session_evidence(
         path = (
             select(owner.path).where(owner.id == Obligation.unit_id).correlate(Obligation)
         ).scalar_subquery()
+        # The held unit's path begins with the owner's: compared as text (a LIKE would read a
+        # code's `_` as a wildcard).
         by_unit = Fact.unit_id.in_(
-            select(held.id).where(held.path.startswith(path, autoescape=True))
+            select(held.id).where(func.substr(held.path, 1, func.length(path)) == path)
         )
     for window in session_windows(plan):
         last = window.end if window.label else as_of
