@@ -89,6 +89,31 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of process `pid` and its children alive now (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+SERVER_PID: list[int] = []  # the served console's process, for its CPU seconds
+
+
+@contextmanager
+def _served_cpu() -> Iterator[None]:
+    """Print the CPU seconds the console's processes spent in the block."""
+    before = _cpu_seconds(SERVER_PID[-1])
+    yield
+    print(f"{'console CPU (server processes)':<40} {_cpu_seconds(SERVER_PID[-1]) - before:7.1f} s")
+
+
 @contextmanager
 def _served(url: str, workers: int) -> Iterator[str]:
     """`campaign serve` on `url` in its own process(es), until the block ends; its address."""
@@ -98,6 +123,7 @@ def _served(url: str, workers: int) -> Iterator[str]:
     # The checkout first on the path: an editable install made before web/ existed lacks it.
     env = {**os.environ, "CAMPAIGN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    SERVER_PID.append(server.pid)
     address = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -163,9 +189,11 @@ async def _concurrent(
                 for name, path in pages.items():
                     seconds[name].append(await _timed_get(client, path))
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(browse(client) for client in clients))
         wall = time.perf_counter() - started
+        # The load is made on the same 2 cores: say how much of them the clients took.
+        print(f"{'load generator CPU (the clients)':<40} {time.process_time() - cpu:7.1f} s")
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
     return seconds, wall
@@ -208,7 +236,9 @@ def main() -> None:
         print("pages: " + ", ".join(f"{name} {path}" for name, path in pages.items()))
         with _served(url, args.workers) as address:
             _report("one at a time:", asyncio.run(_one_at_a_time(address, pages, args.repeat)))
-            seconds, wall = asyncio.run(_concurrent(address, pages, args.sessions, args.rounds))
+            with _served_cpu():
+                concurrent = _concurrent(address, pages, args.sessions, args.rounds)
+                seconds, wall = asyncio.run(concurrent)
             _report(f"{args.sessions} sessions:", seconds)
             requests = sum(len(values) for values in seconds.values())
             print(

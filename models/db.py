@@ -38,6 +38,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 _READ_ONLY = "campaign_read_only"
+POOL_SIZE = 8  # connections a process keeps open to its database (the console's threads)
 
 
 def _sqlite_begin_immediate(connection: Connection) -> None:
@@ -51,7 +52,14 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for `url`; on SQLite with foreign keys, WAL and immediate transactions."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"isolation_level": None, "timeout": 60})
+        # Connections kept in the pool keep their page cache: a console serving many pages at
+        # once would otherwise open (and warm) a new one for most of them, and throw it away.
+        engine = create_engine(
+            url,
+            connect_args={"isolation_level": None, "timeout": 60},
+            pool_size=POOL_SIZE,
+            max_overflow=2 * POOL_SIZE,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine

@@ -2,8 +2,11 @@
 (an anonymous visitor to /login, a request out of scope to 403 recorded, a refusal to a page
 saying what to fix)."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -12,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from campaign.access import console_key, now, record_refusal
-from models.db import get_engine, transaction
+from models.db import POOL_SIZE, get_engine, transaction
 from models.errors import CampaignError, NotFound
 from models.settings import get_settings
 from web import login
@@ -28,7 +31,13 @@ def create_app(engine: Engine, *, https: bool | None = None) -> FastAPI:
     """The console of the database behind `engine`."""
     with transaction(engine) as session:
         key = console_key(session)
-    app = FastAPI(title="Campaign console", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Campaign console",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=_few_threads,
+    )
     app.state.engine = engine
     app.add_middleware(
         SessionMiddleware,
@@ -48,6 +57,14 @@ def create_app(engine: Engine, *, https: bool | None = None) -> FastAPI:
     app.add_exception_handler(CampaignError, _refused)
     app.add_exception_handler(HTTPException, _http_error)
     return app
+
+
+@asynccontextmanager
+async def _few_threads(_app: FastAPI) -> AsyncIterator[None]:
+    """Pages run on as many threads as the database pool keeps connections: more threads only
+    contend for the interpreter's lock and open connections that start with a cold cache."""
+    to_thread.current_default_thread_limiter().total_tokens = POOL_SIZE
+    yield
 
 
 def app_of_settings() -> FastAPI:

@@ -67,7 +67,8 @@ def _shot(page: Page, screens: Path, name: str) -> None:
 
 
 def _log_in(browser: Browser, console: Console, login: str) -> Page:
-    page = browser.new_context(base_url=console.url, accept_downloads=True).new_page()
+    context = browser.new_context(base_url=console.url, accept_downloads=True, locale="vi-VN")
+    page = context.new_page()
     page.goto("/campaigns/T23")  # an anonymous visitor is sent to the login page
     expect(page).to_have_url(f"{console.url}/login")
     page.fill("input[name=login]", login)
