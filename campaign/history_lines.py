@@ -3,13 +3,14 @@ said in Vietnamese words ("Chuyển sinh hoạt: B2 → B1"), with the day it ho
 made it (an account by its full name, any other actor as recorded)."""
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.console_words import MEMBER_STATUS_NAMES, UNIT_KIND_NAMES
+from campaign.roster_history import Changed, dated_changes
 from models.accounts import Account
 from models.members import JOINED, LEADER, STATUS, UNIT, MemberChange
 from models.units import UnitChange, UnitStatus
@@ -87,45 +88,19 @@ def actor_names(session: Session, actors: Iterable[str]) -> dict[str, str]:
 
 def member_changes(session: Session, member_id: int) -> list[ChangeLine]:
     """A member's changes of unit, status and leader flag, and their joining, oldest first."""
-    rows = session.execute(
-        select(
-            MemberChange.changed_on,
-            MemberChange.field,
-            MemberChange.old,
-            MemberChange.new,
-            MemberChange.actor,
-        )
-        .where(MemberChange.member_id == member_id)
-        .order_by(MemberChange.changed_on, MemberChange.id)
-    ).all()
-    names = actor_names(session, (row.actor for row in rows))
-    return [
-        ChangeLine(
-            on=on,
-            what=member_change_text(field, old, new),
-            actor=names.get(actor, actor) or NONE,
-        )
-        for on, field, old, new, actor in rows
-    ]
+    return _lines(session, dated_changes(session, MemberChange, member_id), member_change_text)
 
 
 def unit_changes(session: Session, unit_id: int) -> list[ChangeLine]:
     """A unit's changes of parent, name, kind, status and merger, oldest first."""
-    rows = session.execute(
-        select(
-            UnitChange.changed_on,
-            UnitChange.field,
-            UnitChange.old,
-            UnitChange.new,
-            UnitChange.actor,
-        )
-        .where(UnitChange.unit_id == unit_id)
-        .order_by(UnitChange.changed_on, UnitChange.id)
-    ).all()
-    names = actor_names(session, (row.actor for row in rows))
+    return _lines(session, dated_changes(session, UnitChange, unit_id), unit_change_text)
+
+
+def _lines(
+    session: Session, rows: list[Changed], text: Callable[[str, str, str], str]
+) -> list[ChangeLine]:
+    names = actor_names(session, (row[4] for row in rows))
     return [
-        ChangeLine(
-            on=on, what=unit_change_text(field, old, new), actor=names.get(actor, actor) or NONE
-        )
+        ChangeLine(on=on, what=text(field, old, new), actor=names.get(actor, actor) or NONE)
         for on, field, old, new, actor in rows
     ]

@@ -5,7 +5,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.roster_history import ChangeView
+from campaign.roster_history import ChangeView, dated_changes
 from models.errors import NotFound
 from models.members import Member, MemberChange
 from models.units import Unit
@@ -32,20 +32,9 @@ def member_history(session: Session, code: str) -> MemberHistoryView:
     if found is None:
         raise NotFound(f"no member '{code}'")
     member_id, name, status, leader, unit = found
-    rows = session.execute(
-        select(
-            MemberChange.changed_on,
-            MemberChange.field,
-            MemberChange.old,
-            MemberChange.new,
-            MemberChange.actor,
-        )
-        .where(MemberChange.member_id == member_id)
-        .order_by(MemberChange.changed_on, MemberChange.id)
-    )
     changes = [
         ChangeView(on=on, field=field, from_=old, to=new, actor=actor)
-        for on, field, old, new, actor in rows
+        for on, field, old, new, actor in dated_changes(session, MemberChange, member_id)
     ]
     return MemberHistoryView(
         member=code, name=name, unit=unit, status=status, leader=leader, changes=changes

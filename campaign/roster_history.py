@@ -1,5 +1,6 @@
 """The dated changes of the organisation, as a reader asks for them: a unit's history of parent,
-kind, name and status (`unit_change`), each with the day it holds from and who made it."""
+kind, name and status (`unit_change`), each with the day it holds from and who made it; and
+the one query of a member's or unit's kept changes."""
 
 import datetime as dt
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.errors import NotFound
+from models.members import MemberChange
 from models.units import Unit, UnitChange
 
 
@@ -33,25 +35,31 @@ class UnitHistoryView(BaseModel):
     changes: list[ChangeView]
 
 
+Changed = tuple[dt.date, str, str, str, str]
+
+
+def dated_changes(
+    session: Session, table: type[MemberChange] | type[UnitChange], owner_id: int
+) -> list[Changed]:
+    """The kept changes of one member (`MemberChange`) or unit (`UnitChange`), oldest first:
+    (the day each holds from, field, old, new, who made it)."""
+    owner = table.member_id if table is MemberChange else table.unit_id  # type: ignore[union-attr]
+    query = (
+        select(table.changed_on, table.field, table.old, table.new, table.actor)
+        .where(owner == owner_id)
+        .order_by(table.changed_on, table.id)
+    )
+    return [(on, field, old, new, actor) for on, field, old, new, actor in session.execute(query)]
+
+
 def unit_history(session: Session, code: str) -> UnitHistoryView:
     """Unit `code`'s changes of parent, kind, name and status, oldest first."""
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
         raise NotFound(f"no unit '{code}'")
-    rows = session.execute(
-        select(
-            UnitChange.changed_on,
-            UnitChange.field,
-            UnitChange.old,
-            UnitChange.new,
-            UnitChange.actor,
-        )
-        .where(UnitChange.unit_id == unit.id)
-        .order_by(UnitChange.changed_on, UnitChange.id)
-    )
     changes = [
         ChangeView(on=on, field=field, from_=old, to=new, actor=actor)
-        for on, field, old, new, actor in rows
+        for on, field, old, new, actor in dated_changes(session, UnitChange, unit.id)
     ]
     return UnitHistoryView(
         unit=unit.code,
