@@ -5,7 +5,6 @@ it, its documents — and each document's print-ready HTML, rendered from the re
 (`web.scope.unit_within`); a stored document is looked up under that unit's path in SQL."""
 
 import datetime as dt
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import and_, or_, select
@@ -206,9 +205,18 @@ def _member_line(
 
 def _notices(session: Session, campaign_id: int, unit: Unit) -> list[NoticeLine]:
     """The notices filed under the unit, and those of the units right under it that are
-    addressed to it (an escalation goes to the late unit's parent), newest first."""
+    addressed to it (an escalation goes to the late unit's parent), newest first. The recipient
+    and number are read from the stored context by the database (a district's children file
+    hundreds of notices: none is decoded in Python)."""
+    recipient = Document.context["recipient"].as_string()
     query = (
-        select(Document.id, Document.title, Document.issued_on, Document.context, Unit.code)
+        select(
+            Document.id,
+            Document.title,
+            Document.issued_on,
+            Document.context["number"].as_string(),
+            Unit.code,
+        )
         .join(Unit, Unit.id == Document.unit_id)
         .where(
             Document.campaign_id == campaign_id,
@@ -218,18 +226,14 @@ def _notices(session: Session, campaign_id: int, unit: Unit) -> list[NoticeLine]
                 .where(or_(Unit.id == unit.id, Unit.parent_id == unit.id))
                 .correlate(None)  # its own unit table, not the outer query's
             ),
+            or_(Document.unit_id == unit.id, recipient == unit.code),
         )
         .order_by(Document.issued_on.desc(), Document.id.desc())
     )
     return [
-        NoticeLine(id=id_, unit=code, title=title, number=_number(context), issued_on=issued_on)
-        for id_, title, issued_on, context, code in session.execute(query)
-        if code == unit.code or context.get("recipient") == unit.code
+        NoticeLine(id=id_, unit=code, title=title, number=str(number or ""), issued_on=issued_on)
+        for id_, title, issued_on, number, code in session.execute(query)
     ]
-
-
-def _number(context: dict[str, Any]) -> str:
-    return str(context.get("number", ""))
 
 
 # The documents a unit's page offers besides its notices: address → title, and which units.

@@ -172,3 +172,26 @@ def test_a_name_holding_markup_is_shown_as_text(
         assert page.status_code == 200
         assert SCRIPT not in page.text, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text, path
+
+
+def test_a_parent_lists_the_escalations_addressed_to_it_and_no_others(
+    console: Console, town: Engine, tmp_path: Path
+) -> None:
+    """An escalation of B2 is filed under B2 and addressed to G1: G1's page lists it among its
+    notices, with its register number; B2's own reminders, addressed to B2, are not listed."""
+    run_town(town, tmp_path, "2023-05-22", "2023-05-31")
+    with transaction(town) as session:
+        rows = session.execute(
+            select(Document.id, Document.context)
+            .join(Unit, Unit.id == Document.unit_id)
+            .where(Unit.code == "B2", Document.kind.like("notice%"))
+        ).all()
+    to_g1 = [(id_, str(c["number"])) for id_, c in rows if c.get("recipient") == "G1"]
+    assert to_g1, rows
+    client = console.login("vp.thiuy")
+    listed = client.get("/campaigns/T23/units/G1").text.split("Công văn gửi đơn vị", 1)[1]
+    for id_, number in to_g1:
+        assert f"/documents/{id_}" in listed and html.escape(number) in listed
+    to_b2 = [id_ for id_, c in rows if c.get("recipient") != "G1"]
+    assert to_b2, rows
+    assert not any(f"/documents/{id_}\"" in listed for id_ in to_b2)
