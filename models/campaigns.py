@@ -35,8 +35,15 @@ class Campaign(Base):
 
 
 def get_campaign(session: Session, code: str) -> Campaign:
-    """The campaign registered under `code`."""
+    """The campaign registered under `code` (looked up once per session: a console page asks for
+    it from several places, and a second query would return the same object from the session's
+    identity map anyway)."""
+    known: dict[str, Campaign] = session.info.setdefault("campaigns", {})
+    campaign = known.get(code)
+    if campaign is not None and campaign in session:
+        return campaign
     campaign = session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         raise NotFound(f"no campaign '{code}'; register its plan with `campaign plan register`")
+    known[code] = campaign
     return campaign
