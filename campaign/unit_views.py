@@ -106,7 +106,8 @@ def unit_page(session: Session, code: str, unit: Unit, root_path: str) -> UnitPa
     """The page of `unit` (inside the subtree at `root_path`) in campaign `code`."""
     campaign = get_campaign(session, code)
     kept = kept_status(session, code)
-    units = kept.subtree(unit.code)
+    figures = kept.units[unit.code]
+    below = [kept.units[child] for child in kept.children.get(unit.code, [])]
     return UnitPage(
         code=campaign.code,
         title=campaign.title,
@@ -115,11 +116,9 @@ def unit_page(session: Session, code: str, unit: Unit, root_path: str) -> UnitPa
         kind_name=UNIT_KIND_NAMES.get(unit.kind, unit.kind),  # type: ignore[call-overload]
         as_of=kept.as_of,
         crumbs=_crumbs(session, unit.path, root_path),
-        targets=contents.target_rows(units[0].targets),
+        targets=contents.target_rows(figures.targets),
         children=[
-            TreeNode(code=u.code, name=u.name, kind=u.kind, targets=u.targets)
-            for u in units
-            if u.parent == unit.code
+            TreeNode(code=u.code, name=u.name, kind=u.kind, targets=u.targets) for u in below
         ],
         duties=_duties(session, campaign.id, unit.id),
         members=_members(session, campaign.id, unit.id),

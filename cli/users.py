@@ -5,7 +5,7 @@ pipe), never from the command line, where other users of the machine could read 
 
 import getpass
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -91,6 +91,11 @@ def users_reset_password(login: Login, database_url: DatabaseUrl = None) -> None
     out.print(f"password of {login} changed; its other sessions are ended")
 
 
+# Browsers keep a connection for a minute or more: a server that drops an idle one after
+# uvicorn's default 5 s races a browser's next request on it ("server disconnected").
+SERVER_OPTIONS: dict[str, Any] = {"log_level": "warning", "timeout_keep_alive": 75}
+
+
 def serve_command(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -119,7 +124,7 @@ def serve_command(
     address = f"http://{host}:{port}/login"
     out.print(f"console of {shown_url(engine)} at {address} (Ctrl+C stops it)", soft_wrap=True)
     if workers == 1:
-        uvicorn.run(create_app(engine), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(engine), host=host, port=port, **SERVER_OPTIONS)
         return
     # Each worker process builds its own app from the settings' URL, passed in the environment
     # (never on a command line, where it would show its password).
@@ -130,5 +135,5 @@ def serve_command(
         workers=workers,
         host=host,
         port=port,
-        log_level="warning",
+        **SERVER_OPTIONS,
     )
