@@ -194,4 +194,4 @@ def test_a_parent_lists_the_escalations_addressed_to_it_and_no_others(
         assert f"/documents/{id_}" in listed and html.escape(number) in listed
     to_b2 = [id_ for id_, c in rows if c.get("recipient") != "G1"]
     assert to_b2, rows
-    assert not any(f"/documents/{id_}\"" in listed for id_ in to_b2)
+    assert not any(f'/documents/{id_}"' in listed for id_ in to_b2)
