@@ -11,10 +11,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from campaign.access import console_key, now, record_refusal
+from campaign.access import Viewer, console_key, now, record_refusal
 from models.db import POOL_SIZE, get_engine, transaction
 from models.errors import CampaignError, NotFound
 from models.settings import get_settings
@@ -100,13 +101,7 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 
 async def _forbidden(request: Request, exc: Exception) -> HTMLResponse:
     assert isinstance(exc, Forbidden)
-    try:
-        who = current_viewer(request)
-    except LoginRequired:
-        who = None  # an anonymous form without its token: nobody to record
-    if who is not None:
-        with transaction(request.app.state.engine) as session:
-            record_refusal(session, who, request.method, str(request.url.path), exc.reason, now())
+    who = await run_in_threadpool(_recorded, request, exc)
     return page(
         request,
         "error.html.j2",
@@ -116,6 +111,18 @@ async def _forbidden(request: Request, exc: Exception) -> HTMLResponse:
         heading="Không được phép (403)",
         message=exc.reason,
     )
+
+
+def _recorded(request: Request, refused: Forbidden) -> Viewer | None:
+    """Who was refused, once the refusal is stored (None: an anonymous form without its token,
+    nobody to record)."""
+    try:
+        who = current_viewer(request)
+    except LoginRequired:
+        return None
+    with transaction(request.app.state.engine) as session:
+        record_refusal(session, who, request.method, str(request.url.path), refused.reason, now())
+    return who
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from campaign.access import (
     MIN_PASSWORD,
@@ -23,6 +24,7 @@ from web.page import page
 from web.scope import campaigns_within
 from web.session import (
     GENERATION,
+    CheckedForm,
     LoginRequired,
     begin_session,
     checked_form,
@@ -47,12 +49,8 @@ async def login_submit(request: Request) -> Response:
     """Check the login and password; on success start a session and open the campaigns."""
     form = await checked_form(request)
     login, password = str(form.get("login", "")), str(form.get("password", ""))
-    refused: LoginRefused | None = None
-    with writing(request) as session:
-        try:
-            who = authenticate(session, login.strip(), password, now())
-        except LoginRefused as error:  # caught inside: the failure counted must be committed
-            refused = error
+    # Argon2 takes a core for tens of milliseconds: on a worker thread, not the event loop.
+    who, refused = await run_in_threadpool(_authenticated, request, login.strip(), password)
     if refused is not None:
         await asyncio.sleep(FAILED_LOGIN_DELAY)
         message = "Sai tên đăng nhập hoặc mật khẩu."
@@ -68,15 +66,25 @@ async def login_submit(request: Request) -> Response:
             error=message,
             login=login,
         )
+    assert who is not None
     begin_session(request, who)
     return RedirectResponse("/", status_code=303)
 
 
+def _authenticated(
+    request: Request, login: str, password: str
+) -> tuple[Viewer | None, LoginRefused | None]:
+    with writing(request) as session:
+        try:
+            return authenticate(session, login, password, now()), None
+        except LoginRefused as error:  # caught inside: the failure counted must be committed
+            return None, error
+
+
 @router.post("/logout")
-async def logout(request: Request) -> RedirectResponse:
+def logout(request: Request, _form: CheckedForm) -> RedirectResponse:
     """End the session, and the account's others: the cookie is signed, not stored, so a copy
     kept from before would still be honoured unless the account's generation moves on."""
-    await checked_form(request)
     try:
         who = current_viewer(request)  # a session already ended ends nothing more
     except LoginRequired:
@@ -105,9 +113,8 @@ def password_form(request: Request, who: Who) -> HTMLResponse:
 
 
 @router.post("/account/password")
-async def password_submit(request: Request, who: Who) -> HTMLResponse:
+def password_submit(request: Request, who: Who, form: CheckedForm) -> HTMLResponse:
     """Change one's own password (the current one asked again); other sessions end."""
-    form = await checked_form(request)
     new = str(form.get("new", ""))
     error = None
     if new != str(form.get("again", "")):

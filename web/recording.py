@@ -19,7 +19,7 @@ from models.facts import FactKind
 from web.page import page
 from web.problems import problem_lines
 from web.scope import RECORDERS, reach, require_role, unit_within
-from web.session import checked_form, current_viewer, reading, writing
+from web.session import CheckedForm, current_viewer, reading, writing
 
 router = APIRouter()
 Who = Annotated[Viewer, Depends(current_viewer)]
@@ -66,9 +66,10 @@ def record_form(request: Request, code: str, unit: str, who: Who) -> HTMLRespons
 
 
 @router.post("/campaigns/{code}/units/{unit}/record")
-async def record_submit(request: Request, code: str, unit: str, who: Who) -> HTMLResponse:
+def record_submit(
+    request: Request, code: str, unit: str, who: Who, form: CheckedForm
+) -> HTMLResponse:
     """Record one form's facts for the unit, by the logged-in account."""
-    form = await checked_form(request)
     require_role(who, RECORDERS, WHAT)
     with reading(request) as session:
         where = reach(session, who, code)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from campaign.access import Viewer
@@ -70,8 +71,7 @@ async def upload_submit(request: Request, code: str, who: Who) -> HTMLResponse:
     with tempfile.TemporaryDirectory(prefix="campaign-upload-") as folder:
         try:
             path = await _saved(upload, Path(folder), limit)
-            with writing(request) as session:
-                done = IMPORTS[what](session, path, who, where)
+            done = await run_in_threadpool(_imported, request, what, path, who, where)
         except InputError as refused:
             return _page(request, who, where, problem_lines(refused), None, status=400)
     return _page(request, who, where, [], done)
@@ -92,6 +92,12 @@ async def _saved(upload: UploadFile, folder: Path, limit: int) -> Path:
                 raise InputError([Problem(name, None, None, message)])
             out.write(chunk)
     return path
+
+
+def _imported(request: Request, what: str, path: Path, who: Viewer, where: Reach) -> str:
+    """The file imported in one transaction (on a worker thread: an import takes seconds)."""
+    with writing(request) as session:
+        return IMPORTS[what](session, path, who, where)
 
 
 def _facts(session: Session, path: Path, who: Viewer, where: Reach) -> str:
