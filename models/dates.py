@@ -17,3 +17,16 @@ def parse_day(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except (ValueError, OverflowError) as exc:  # a year past 9999 may overflow
         raise ValueError(f"'{text}' is not a date ({DAY_FORMATS})") from exc
+
+
+def optional_day(value: object) -> object:
+    """An optional date cell as a pydantic "before" validator reads it: empty text is None, other
+    text a day (ValueError naming the formats), anything else left to pydantic."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return parse_day(value.strip())
+    except ValueError:
+        raise ValueError(f"is not a date ({DAY_FORMATS})") from None

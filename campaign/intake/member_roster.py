@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from campaign.intake.unit_tree import ImportSummary
 from models.bulk import in_lists, insert_behind, without_gc_pauses
-from models.dates import DAY_FORMATS, parse_day
+from models.dates import optional_day
 from models.errors import InputError, Problem, Problems
 from models.files import Column, Sheet, read_sheet
 from models.members import JOINED, Member, MemberChange, MemberStatus
@@ -73,17 +73,7 @@ class MemberRow(BaseModel):
     def _empty_is_active(cls, value: object) -> object:
         return value or MemberStatus.active
 
-    @field_validator("since", mode="before")
-    @classmethod
-    def _a_day(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        if not value.strip():
-            return None
-        try:
-            return parse_day(value.strip())
-        except ValueError:
-            raise ValueError(f"is not a date ({DAY_FORMATS})") from None
+    _a_day = field_validator("since", mode="before")(optional_day)
 
 
 def _parse(

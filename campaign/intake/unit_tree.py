@@ -25,7 +25,7 @@ from campaign.intake.tree_checks import (
 )
 from campaign.intake.unit_merge import Merger, merge_members, out_of_order_members
 from models.calendar import today
-from models.dates import DAY_FORMATS, parse_day
+from models.dates import optional_day
 from models.errors import InputError, Problem, Problems
 from models.files import Column, Sheet, read_sheet
 from models.units import Unit, UnitChange, UnitKind, UnitStatus, bump_roster_revision, refresh_paths
@@ -70,17 +70,7 @@ class UnitRow(BaseModel):
     def _empty_is_none(cls, value: object) -> object:
         return value or None
 
-    @field_validator("since", mode="before")
-    @classmethod
-    def _a_day(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        if not value.strip():
-            return None
-        try:
-            return parse_day(value.strip())
-        except ValueError:
-            raise ValueError(f"is not a date ({DAY_FORMATS})") from None
+    _a_day = field_validator("since", mode="before")(optional_day)
 
 
 @dataclass(frozen=True)
