@@ -1,9 +1,11 @@
 """The organisation's history: `campaign units history CODE` prints a unit's dated changes
 (parent, kind, name, status), with who made each, as a table or JSON."""
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
@@ -13,8 +15,12 @@ from cli.terminal import out
 from models.db import transaction
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from campaign.member_history import MemberHistoryView
-    from campaign.roster_history import UnitHistoryView
+    from campaign.roster_history import ChangeView, UnitHistoryView
+
+V = TypeVar("V", bound=BaseModel)
 
 
 def units_history_command(
@@ -27,13 +33,23 @@ def units_history_command(
     file's Từ ngày, else the day it was imported), from what to what, and who imported it."""
     from campaign.roster_history import unit_history
 
+    _show(format_, database_url, lambda session: unit_history(session, code), print_unit_history)
+
+
+def _show(
+    format_: str,
+    database_url: str | None,
+    read: "Callable[[Session], V]",
+    printed: "Callable[[Console, V], None]",
+) -> None:
+    """A history read in one transaction, printed as a table or JSON."""
     fmt = chosen_format(format_, ("table", "json"))
     with transaction(engine_for(database_url)) as session:
-        history = unit_history(session, code)
+        history = read(session)
     if fmt == "json":
         print(history.model_dump_json(by_alias=True, indent=2))
     else:
-        print_unit_history(out, history)
+        printed(out, history)
 
 
 def print_unit_history(console: Console, history: "UnitHistoryView") -> None:
@@ -41,18 +57,7 @@ def print_unit_history(console: Console, history: "UnitHistoryView") -> None:
     title = f"{history.unit} {history.name} ({history.kind})"
     if history.dissolved_on is not None:
         title += f", dissolved from {history.dissolved_on:%d/%m/%Y}"
-    table = Table("from day", "change", "was", "now", "by", title=title, title_justify="left")
-    for change in history.changes:
-        table.add_row(
-            f"{change.on:%d/%m/%Y}",
-            change.field,
-            change.from_ or "—",
-            change.to or "—",
-            change.actor,
-        )
-    if not history.changes:
-        table.caption = "no change since the unit was imported"
-    console.print(table)
+    console.print(_changes_table(title, history.changes, "no change since the unit was imported"))
 
 
 def members_history_command(
@@ -66,21 +71,23 @@ def members_history_command(
     and who imported it."""
     from campaign.member_history import member_history
 
-    fmt = chosen_format(format_, ("table", "json"))
-    with transaction(engine_for(database_url)) as session:
-        history = member_history(session, code)
-    if fmt == "json":
-        print(history.model_dump_json(by_alias=True, indent=2))
-    else:
-        print_member_history(out, history)
+    _show(
+        format_, database_url, lambda session: member_history(session, code), print_member_history
+    )
 
 
 def print_member_history(console: Console, history: "MemberHistoryView") -> None:
     """The member's changes, one row each, oldest first, dates dd/mm/yyyy."""
     title = f"{history.member} {history.name} ({history.unit}, {history.status}"
     title += ", leader)" if history.leader else ")"
+    console.print(_changes_table(title, history.changes, "no change since imported"))
+
+
+def _changes_table(title: str, changes: "list[ChangeView]", none: str) -> Table:
+    """Dated changes, one row each, oldest first, dates dd/mm/yyyy (`none`: the caption when
+    there is none)."""
     table = Table("from day", "change", "was", "now", "by", title=title, title_justify="left")
-    for change in history.changes:
+    for change in changes:
         table.add_row(
             f"{change.on:%d/%m/%Y}",
             change.field,
@@ -88,6 +95,6 @@ def print_member_history(console: Console, history: "MemberHistoryView") -> None
             change.to or "—",
             change.actor or "—",
         )
-    if not history.changes:
-        table.caption = "no change since imported"
-    console.print(table)
+    if not changes:
+        table.caption = none
+    return table
