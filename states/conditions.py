@@ -27,7 +27,9 @@ class Cutoffs:
 @dataclass(frozen=True)
 class FireContext:
     """Everything a transition needs besides the entity: who, at which logical date, why,
-    and the plan's ladder parameters (its cutoffs at `as_of`; in calendar days when None)."""
+    and the plan's ladder parameters (its cutoffs at `as_of`; in calendar days when None), and
+    the audit chain its events are appended to ("" = the main chain; a partition's work uses
+    its own, so independent subtrees never wait on one head row)."""
 
     actor: str
     as_of: dt.date
@@ -37,6 +39,7 @@ class FireContext:
     remind_days_before: int = 7
     step_days: int = 7
     cutoffs: Cutoffs | None = None
+    chain: str = ""
 
     @property
     def ladder(self) -> Cutoffs:
@@ -140,9 +143,11 @@ def ladder_context(
     remind_days_before: int,
     step_days: int,
     calendar: WorkingDays | None,
+    chain: str = "",
 ) -> FireContext:
     """A run's context at `as_of`, with the ladder's cutoffs counted on `calendar`'s working
-    days, or in calendar days when it is None; computed once, used by every rule of the run."""
+    days, or in calendar days when it is None; computed once, used by every rule of the run.
+    Its events go to audit chain `chain` ("" = the main chain)."""
     cutoffs = (
         calendar_cutoffs(as_of, remind_days_before, step_days)
         if calendar is None
@@ -155,6 +160,7 @@ def ladder_context(
         remind_days_before=remind_days_before,
         step_days=step_days,
         cutoffs=cutoffs,
+        chain=chain,
     )
 
 
