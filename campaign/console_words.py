@@ -37,6 +37,7 @@ MEMBER_STATUS_NAMES = {
 }
 
 UNIT_KIND_NAMES = {
+    UnitKind.central: "Ban Chấp hành Trung ương",
     UnitKind.province: "Tỉnh ủy",
     UnitKind.district: "Huyện, thị, thành ủy",
     UnitKind.grassroots: "Tổ chức cơ sở đảng",

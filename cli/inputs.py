@@ -44,7 +44,7 @@ def units_import(
 
     Headers may be the English keys or the Vietnamese ones: Mã đơn vị, Tên đơn vị, Loại,
     Đơn vị cấp trên, Tình trạng, Sáp nhập vào, Từ ngày (since: when a change holds; default
-    --on). Kinds: province, district, grassroots, branch. Status: active (default) or
+    --on). Kinds: central, province, district, grassroots, branch. Status: active (default) or
     dissolved (giải thể: it must hold no member and no unit). merged_into names the unit a
     dissolved one merged into: its members move there. A unit left out of the file stays."""
     from campaign.intake.unit_tree import import_units

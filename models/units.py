@@ -24,8 +24,10 @@ from models.base import Base
 
 
 class UnitKind(StrEnum):
-    """Levels of the party organisation, from the top."""
+    """Levels of the party organisation, from the top (the central committee owns a national
+    campaign)."""
 
+    central = "central"
     province = "province"
     district = "district"
     grassroots = "grassroots"
@@ -33,12 +35,13 @@ class UnitKind(StrEnum):
 
     @property
     def level(self) -> int:
-        """Depth of the level: province 0, branch 3."""
+        """Depth of the level: central 0, province 1, branch 4."""
         return list(UnitKind).index(self)
 
 
 class Unit(Base):
-    """A party organisation: province, district/town, grassroots organisation or branch."""
+    """A party organisation: the central committee, a province, district/town, grassroots
+    organisation or branch."""
 
     __tablename__ = "unit"
     __table_args__ = (

@@ -33,8 +33,13 @@ def register_plan(
     campaign's first run. A new plan and a changed one are audit events by `actor`."""
     plan = read_plan(path)
     owner = session.scalar(select(Unit).where(Unit.code == plan.owner))
-    if owner is None or owner.kind not in (UnitKind.province.value, UnitKind.district.value):
-        what = "unknown unit" if owner is None else f"a {owner.kind}, not a district or province"
+    committees = (UnitKind.central.value, UnitKind.province.value, UnitKind.district.value)
+    if owner is None or owner.kind not in committees:
+        what = (
+            "unknown unit"
+            if owner is None
+            else f"a {owner.kind}, not a district or province (or the centre)"
+        )
         raise InputError([KeyProblem(path.name, None, "owner", f"'{plan.owner}' is {what}")])
     data = plan.model_dump(mode="json")
     campaign = session.scalar(select(Campaign).where(Campaign.code == plan.code))

@@ -64,7 +64,7 @@ def check_tree(sheet: Sheet, nodes: dict[str, Node]) -> list[Problem]:
         if node.row is None:
             continue
         if node.parent is None:
-            if node.kind not in (UnitKind.province, UnitKind.district):
+            if node.kind not in (UnitKind.central, UnitKind.province, UnitKind.district):
                 problems.append(
                     sheet.problem(node.row, "parent", f"a {node.kind.value} needs a parent unit")
                 )
