@@ -12,6 +12,7 @@ ENTITIES = {
     "commendation": "biểu dương",
     "member": "đảng viên",
     "unit": "đơn vị",
+    "fact": "thông tin ghi nhận",
 }
 
 TRIGGERS = {
@@ -45,6 +46,7 @@ TRIGGERS = {
     "tree_update": "sửa đơn vị",
     "plan_registered": "đăng ký kế hoạch",
     "plan_changed": "sửa kế hoạch",
+    "record": "ghi nhận",
 }
 
 STATES = {
@@ -74,6 +76,7 @@ STATES = {
     "nominated": "được đề nghị",
     "approved": "được duyệt",
     "rejected": "không được duyệt",
+    "recorded": "đã ghi nhận",
 }
 # A member's standing, and a campaign's: the same code reads differently.
 STATES_OF = {

@@ -1,7 +1,8 @@
 """Recording a unit's facts from forms: a session held, members' self-assessments, an activity,
 a report. Each form becomes rows of a facts file and goes through `import_facts`, as
 `campaign facts import` does: the same checks, the same refusal by row and column, nothing
-stored from a refused entry, nothing recorded twice; the actor is the logged-in account."""
+stored from a refused entry, nothing recorded twice; the actor is the logged-in account, and
+each fact recorded is audited as theirs (`campaign.recorded_facts`)."""
 
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -12,7 +13,8 @@ from starlette.datastructures import FormData
 
 from campaign.access import Viewer
 from campaign.form_facts import Entry, checklist, form_sheet, parse_form_day, reportable_kinds
-from campaign.intake.fact_sheet import FactsSummary, import_facts
+from campaign.intake.fact_sheet import FactsSummary
+from campaign.recorded_facts import record_facts
 from models.calendar import today
 from models.errors import InputError
 from models.facts import FactKind
@@ -79,7 +81,7 @@ def record_submit(
     if entries and not outcome.problems:
         try:
             with writing(request) as session:
-                done = import_facts(
+                done = record_facts(
                     code,
                     form_sheet(unit_code, entries),
                     session=session,

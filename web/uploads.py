@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from campaign.access import Viewer
-from campaign.intake.fact_sheet import import_facts
 from campaign.intake.member_roster import import_members
 from campaign.intake.unit_tree import import_units
 from campaign.intake.upload_scope import check_members_within, check_units_within
+from campaign.recorded_facts import record_facts
 from models.accounts import Role
 from models.calendar import today
 from models.errors import InputError, Problem
@@ -101,7 +101,7 @@ def _imported(request: Request, what: str, path: Path, who: Viewer, where: Reach
 
 
 def _facts(session: Session, path: Path, who: Viewer, where: Reach) -> str:
-    done = import_facts(
+    done = record_facts(
         where.campaign.code,
         path,
         session=session,

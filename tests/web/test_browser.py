@@ -153,5 +153,7 @@ def test_a_secretary_an_operator_and_a_reviewer_in_chromium(
     exported = _reviewer_checks(browser, console, screens)
     by_secretary = [row for row in exported if row["actor"] == "bt.b1"]
     assert {row["member"] for row in by_secretary} >= set(ASSESSED)
+    recorded = [r for r in by_secretary if (r["entity"], r["trigger"]) == ("fact", "record")]
+    assert [r["unit"] for r in recorded if "session_held" in r["reason"]] == ["B1"]
     assert all(row["actor"] == "bt.b1" for row in exported)  # the filter, exported with it
     assert len(list(screens.glob("*.png"))) >= 10

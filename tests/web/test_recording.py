@@ -63,6 +63,12 @@ def test_a_secretary_records_a_session_and_self_assessments(console: Console, to
         ("self_assessment_submitted", "2023-03-10", "M1", "bt.b1"),
         ("self_assessment_submitted", "2023-03-10", "M2", "bt.b1"),
     ]
+    # Each fact is the secretary's act in the audit trail from the moment it is recorded.
+    assert _recorded_events(town) == [
+        ("bt.b1", None, "fact session_held Chuyên đề năm 2023"),
+        ("bt.b1", "M1", "fact self_assessment_submitted"),
+        ("bt.b1", "M2", "fact self_assessment_submitted"),
+    ]
     run_flow(town, "2023-03-15")  # run by another actor: the facts' transitions are bt.b1's
     with transaction(town) as session:
         actors = session.scalars(
@@ -78,6 +84,7 @@ def test_the_same_form_posted_twice_records_nothing_new(console: Console, town: 
     assert _post(client, "B1", ASSESSED).status_code == 200
     again = _post(client, "B1", ASSESSED)
     assert again.status_code == 200
+    assert len(_recorded_events(town)) == 2  # the facts recorded once, audited once
     assert "Không có gì mới: 2 sự kiện này đã ghi trước đó" in again.text
     assert len(_facts(town)) == 2
 
@@ -88,14 +95,15 @@ def test_a_bad_date_is_refused_by_row_and_column_and_nothing_stored(
     client = console.login("bt.b1")
     page = _post(client, "B1", {**ASSESSED, "date": "31/02/2023"})
     assert page.status_code == 400
-    assert "Dòng 2, cột ngày: is not a date" in page.text
-    assert "Dòng 3, cột ngày: is not a date" in page.text
+    assert "Dòng 2, cột ngày: không phải là ngày (viết dd/mm/yyyy)" in page.text
+    assert "Dòng 3, cột ngày: không phải là ngày (viết dd/mm/yyyy)" in page.text
     assert 'value="M2" id="member-2" checked' in page.text  # the form kept, to fix and resend
     future = _post(
         client, "B1", {**SESSION, "date": (dt.date.today() + dt.timedelta(days=9)).isoformat()}
     )
-    assert future.status_code == 400 and "is in the future" in future.text
+    assert future.status_code == 400 and "chưa tới" in future.text
     assert _facts(town) == []
+    assert _recorded_events(town) == []
 
 
 def _refusals(engine: Engine, login: str) -> list[tuple[str, str]]:
@@ -154,7 +162,7 @@ def test_an_upload_with_a_row_outside_the_unit_is_refused_by_row(
     page = _upload(client, "facts", "facts.csv", FACTS_FILE)
     assert page.status_code == 400
     assert "Tệp facts.csv, dòng 3, cột unit:" in page.text
-    assert "is outside your unit B1" in page.text and "dòng 2" not in page.text
+    assert "nằm ngoài đơn vị của bạn (B1)" in page.text and "dòng 2" not in page.text
     assert _facts(town) == []
     inside = _upload(client, "facts", "facts.csv", FACTS_FILE.rsplit("2023", 1)[0])
     assert inside.status_code == 200 and "ghi nhận 1" in inside.text
@@ -217,7 +225,7 @@ def test_an_operator_of_a_part_uploads_only_within_it(console: Console, town: En
     assert units.status_code == 400
     assert "Tệp units.csv, dòng 3, cột parent:" in units.text  # a new unit hung outside G1
     assert "Tệp units.csv, dòng 4, cột code:" in units.text  # G2 pulled in from outside
-    assert "dòng 2" not in units.text and "is outside your unit G1" in units.text
+    assert "dòng 2" not in units.text and "nằm ngoài đơn vị của bạn (G1)" in units.text
     moved = _upload(
         client, "members", "members.csv", "code,full_name,unit,leader\nM6,Võ Thị Hà,B1,yes\n"
     )
@@ -228,3 +236,15 @@ def test_an_operator_of_a_part_uploads_only_within_it(console: Console, town: En
     assert client.get("/campaigns/T23/runs").status_code == 403  # not the whole campaign
     inside = _upload(client, "units", "units.csv", UNITS_FILE.split("\nG3")[0] + "\n")
     assert inside.status_code == 200 and "thêm mới 1" in inside.text
+
+
+def _recorded_events(town: Engine) -> list[tuple[str, str | None, str | None]]:
+    """The audit trail's `fact recorded` events: (actor, member code, reason), in order."""
+    with transaction(town) as session:
+        rows = session.execute(
+            select(AuditEvent.actor, Member.code, AuditEvent.reason)
+            .outerjoin(Member, Member.id == AuditEvent.member_id)
+            .where(AuditEvent.entity == "fact", AuditEvent.trigger == "record")
+            .order_by(AuditEvent.seq)
+        )
+        return [(actor, member, reason) for actor, member, reason in rows]
