@@ -152,17 +152,25 @@ def generate_command(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the files into.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
     shape: Annotated[
-        str, typer.Option(help="province (districts under a province) or town (one district).")
+        str,
+        typer.Option(
+            help="province (districts under a province), town (one district) or nation (the "
+            "central committee over up to 63 provinces: one per 6,000 members)."
+        ),
     ] = "province",
     actor: Actor = None,
 ) -> None:
     """Write a synthetic organisation, roster, plan and facts shaped like a real one.
 
-    Files: units.csv, members.csv, plan.yaml, facts.csv."""
+    Files: units.csv, members.csv, plan.yaml, facts.csv, written as they are made (a nation of
+    millions of members takes little memory)."""
     from cli.printing import print_generated
-    from devtools.generate import generate
+    from devtools.generate import SHAPES, generate
 
-    if shape not in ("province", "town"):
-        raise typer.BadParameter("shape must be 'province' or 'town'", param_hint="--shape")
-    files = generate(members, out_dir, seed=seed, shape="town" if shape == "town" else "province")
+    chosen = next((s for s in SHAPES if s == shape), None)
+    if chosen is None:
+        raise typer.BadParameter(
+            "shape must be 'province', 'town' or 'nation'", param_hint="--shape"
+        )
+    files = generate(members, out_dir, seed=seed, shape=chosen)
     print_generated(out, files.counts, out_dir)

@@ -1,9 +1,16 @@
-"""Synthetic organisations shaped like real ones: a province (or a town) of grassroots
-organisations and branches, a roster with Vietnamese names, a plan, and facts with realistic
-behaviour (most units on time, some late, a few never). Deterministic for a seed."""
+"""Synthetic organisations shaped like real ones: a nation (63 provinces), a province or a town
+of grassroots organisations and branches, a roster with Vietnamese names, a plan, and facts
+with realistic behaviour (most units on time, some late, a few never). Deterministic for a seed.
+
+The files are written as their rows are made: the units and members at once, the facts through
+one file per date (sorted within the date at the end), so a nation of millions of members is
+generated in bounded memory; nothing but a byte per member and a row per unit holding members
+stays in Python."""
 
 import datetime as dt
 import random
+from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -11,111 +18,24 @@ from typing import Literal
 import yaml
 from sqlalchemy import Engine
 
-from campaign.exports import csv_rows, inside
+from campaign.exports import inside
 from campaign.intake.member_roster import import_members
 from campaign.intake.plan_register import register_plan
 from campaign.intake.unit_tree import import_units
+from devtools.csv_stream import CsvRows, FactsByDate
+from devtools.organisation_words import (
+    ACTIVITIES,
+    AGENCIES,
+    COMMUNES,
+    DISTRICTS,
+    FAMILY,
+    GIVEN,
+    LEADER_POSTS,
+    MIDDLE,
+    ORDINARY_POSTS,
+    PROVINCES,
+)
 from models.db import transaction
-
-FAMILY = [
-    "Nguyễn",
-    "Trần",
-    "Lê",
-    "Phạm",
-    "Hoàng",
-    "Huỳnh",
-    "Phan",
-    "Vũ",
-    "Võ",
-    "Đặng",
-    "Bùi",
-    "Đỗ",
-    "Hồ",
-    "Ngô",
-    "Dương",
-    "Lý",
-]
-MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Thanh", "Ngọc", "Quốc", "Thu", "Xuân"]
-GIVEN = [
-    "An",
-    "Bình",
-    "Cường",
-    "Dũng",
-    "Hà",
-    "Hạnh",
-    "Hùng",
-    "Lan",
-    "Long",
-    "Mai",
-    "Nam",
-    "Phương",
-    "Quân",
-    "Thảo",
-    "Tuấn",
-    "Vy",
-    "Sơn",
-    "Hải",
-    "Trang",
-    "Khánh",
-]
-DISTRICTS = [
-    "Thị ủy La Gi",
-    "Huyện ủy Đức Linh",
-    "Huyện ủy Tánh Linh",
-    "Huyện ủy Hàm Tân",
-    "Huyện ủy Hàm Thuận Nam",
-    "Huyện ủy Hàm Thuận Bắc",
-    "Huyện ủy Bắc Bình",
-    "Huyện ủy Tuy Phong",
-    "Thành ủy Phan Thiết",
-    "Huyện ủy Phú Quý",
-]
-COMMUNES = [
-    "Tân Hải",
-    "Tân An",
-    "Phước Hội",
-    "Bình Tân",
-    "Tân Tiến",
-    "Tân Phước",
-    "Tân Bình",
-    "Phước Lộc",
-    "Thắng Hải",
-    "Sơn Mỹ",
-    "Tân Thắng",
-    "Tân Đức",
-    "Đông Hà",
-    "Gia An",
-]
-AGENCIES = [
-    "Trường THCS Nguyễn Du",
-    "Trường THPT Lê Lợi",
-    "Bệnh viện đa khoa khu vực",
-    "Công an thị xã",
-    "Ban Chỉ huy Quân sự",
-    "Chi cục Thuế",
-    "Kho bạc Nhà nước",
-    "Trung tâm Y tế",
-    "Phòng Giáo dục và Đào tạo",
-    "Ngân hàng Chính sách xã hội",
-]
-LEADER_POSTS = [
-    "Bí thư chi bộ",
-    "Phó Bí thư chi bộ",
-    "Chủ tịch UBND xã",
-    "Trưởng phòng",
-    "Hiệu trưởng",
-    "Giám đốc",
-    "Trưởng ấp",
-]
-ORDINARY_POSTS = ["", "", "Đảng viên", "Giáo viên", "Chuyên viên", "Nông dân"]
-ACTIVITIES = [
-    "Tọa đàm “Giữ trọn lời thề đảng viên”",
-    "Giao lưu với đảng viên cao tuổi Đảng",
-    "Hoạt động “Uống nước nhớ nguồn”",
-    "Hoạt động “Đền ơn đáp nghĩa”",
-    "Xem phim tài liệu “Đảng Cộng sản Việt Nam - Hành trình tự nhìn lại”",
-    "Cuộc thi trắc nghiệm trực tuyến",
-]
 
 ISSUED = dt.date(2023, 1, 30)
 START, END = dt.date(2023, 2, 1), dt.date(2023, 5, 19)
@@ -125,6 +45,15 @@ PLAN_DUE, REPORT_DUE, SYNTHESIS_DUE = (
     dt.date(2023, 6, 30),
 )
 LAST = dt.date(2023, 7, 31)
+
+Shape = Literal["province", "town", "nation"]
+SHAPES: tuple[Shape, ...] = ("province", "town", "nation")
+# A nation has a province per this many members (up to 63), and a province a district per
+# MEMBERS_PER_DISTRICT (between 1 and 10 to 30, the larger provinces having more).
+MEMBERS_PER_PROVINCE = 6_000
+MEMBERS_PER_DISTRICT = 2_000
+_PLACE = {"province": ("15-KH/TU", "Phan Thiết"), "town": ("120-KH/TU", "La Gi")}
+_PLACE["nation"] = ("05-KH/TW", "Hà Nội")
 
 
 @dataclass(frozen=True)
@@ -139,22 +68,23 @@ class GeneratedFiles:
 
 
 @dataclass
-class _Holder:
-    code: str
-    grassroots: str
-    members: list[str] = field(default_factory=list)
-
-
-@dataclass
 class _World:
     rng: random.Random
     on_time: float
     never: float
-    units: list[list[str]] = field(default_factory=list)
-    members: list[list[str]] = field(default_factory=list)
-    holders: list[_Holder] = field(default_factory=list)
+    units: CsvRows
+    members: CsvRows
+    facts: FactsByDate
+    kinds: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    leaders: int = 0
+    active: bytearray = field(default_factory=bytearray)  # 1 for each active member, in order
+    holders: list[tuple[str, int, int]] = field(default_factory=list)  # unit, first member, n
     grassroots: list[str] = field(default_factory=list)
-    facts: list[list[str]] = field(default_factory=list)
+
+    def unit(self, code: str, name: str, kind: str, parent: str) -> None:
+        self.units.add([code, name, kind, parent])
+        self.kinds[kind] += 1
 
     def day(self, start: dt.date, end: dt.date) -> dt.date:
         return start + dt.timedelta(self.rng.randint(0, max((end - start).days, 0)))
@@ -165,20 +95,40 @@ class _World:
         return "never" if roll < self.never else ("on_time" if roll < self.on_time else "late")
 
     def fact(self, day: dt.date, kind: str, unit: str, member: str = "", note: str = "") -> None:
-        self.facts.append([min(day, LAST).isoformat(), kind, unit, member, note])
+        self.facts.add([min(day, LAST).isoformat(), kind, unit, member, note])
+
+    def counts(self) -> dict[str, int]:
+        provinces = {"provinces": self.kinds["province"]} if self.kinds["central"] else {}
+        return {
+            "units": sum(self.kinds.values()),
+            **provinces,
+            "districts": self.kinds["district"],
+            "grassroots": self.kinds["grassroots"],
+            "branches": self.kinds["branch"],
+            "members": len(self.active),
+            "leaders": self.leaders,
+            "active": self.statuses["active"],
+            "exempt": self.statuses["exempt"],
+            "transferred_out": self.statuses["transferred_out"],
+            "facts": self.facts.count,
+        }
 
 
 def _name(rng: random.Random) -> str:
     return f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
 
 
-def _build_tree(world: _World, total: int, shape: str, districts_wanted: int | None) -> str:
+def _build_tree(
+    world: _World, total: int, shape: Shape, districts_wanted: int | None, provinces: int | None
+) -> str:
+    if shape == "nation":
+        return _nation(world, total, provinces or nation_provinces(total), districts_wanted)
     if shape == "town":
         root, districts = "LAGI", [("LAGI", "Thị ủy La Gi")]
-        world.units.append(["LAGI", "Thị ủy La Gi", "district", ""])
+        world.unit("LAGI", "Thị ủy La Gi", "district", "")
     else:
         root = "TINH"
-        world.units.append(["TINH", "Tỉnh ủy Bình Thuận", "province", ""])
+        world.unit("TINH", "Tỉnh ủy Bình Thuận", "province", "")
         count = districts_wanted or max(1, round(total / 20_000))
         districts = [
             (
@@ -187,15 +137,61 @@ def _build_tree(world: _World, total: int, shape: str, districts_wanted: int | N
             )
             for i in range(count)
         ]
-        world.units += [[code, name, "district", root] for code, name in districts]
+        for code, name in districts:
+            world.unit(code, name, "district", root)
+    _spread(world, [code for code, _ in districts], total)
+    return root
+
+
+def _spread(world: _World, districts: list[str], total: int) -> None:
+    """Grassroots organisations holding `total` members, dealt to `districts` in turn."""
     made, g = 0, 0
     while made < total:
-        district = districts[g % len(districts)][0]
+        district = districts[g % len(districts)]
         made += _grassroots(
             world, district, f"{district}-G{g // len(districts) + 1:03d}", total - made
         )
         g += 1
-    return root
+
+
+def nation_provinces(total: int) -> int:
+    """How many provinces a generated nation of `total` members has: one per 6,000, 1 to 63."""
+    return min(len(PROVINCES), max(1, total // MEMBERS_PER_PROVINCE))
+
+
+def _nation(world: _World, total: int, count: int, districts_wanted: int | None) -> str:
+    """The central committee over `count` of the 63 provinces, picked at random, sharing
+    `total` by their real weights; each with its districts (`districts_wanted`, else one per
+    2,000 members, at most 10 to 30 by its weight) and their grassroots organisations."""
+    world.unit("TW", "Ban Chấp hành Trung ương", "central", "")
+    chosen = sorted(world.rng.sample(range(len(PROVINCES)), min(count, len(PROVINCES))))
+    sizes = _shares(total, [PROVINCES[i][1] for i in chosen])
+    for index, size in zip(chosen, sizes, strict=True):
+        code, (name, weight) = f"T{index + 1:02d}", PROVINCES[index]
+        world.unit(code, name, "province", "TW")
+        wanted = min(max(10, round(weight / 15)), 30)
+        many = districts_wanted or max(1, min(wanted, round(size / MEMBERS_PER_DISTRICT)))
+        districts = [f"{code}-D{d + 1:02d}" for d in range(many)]
+        for d, district in enumerate(districts):
+            world.unit(district, _district_name(index, d), "district", code)
+        _spread(world, districts, size)
+    return "TW"
+
+
+def _district_name(province: int, d: int) -> str:
+    committee = "Thành ủy" if d == 0 else ("Thị ủy" if d == 1 else "Huyện ủy")
+    place = COMMUNES[(province * 5 + d) % len(COMMUNES)]
+    return f"{committee} {place}" + (f" {d // len(COMMUNES) + 1}" if d >= len(COMMUNES) else "")
+
+
+def _shares(total: int, weights: list[int]) -> list[int]:
+    """`total` shared in proportion to `weights`, the rounding left to the largest remainders."""
+    whole = sum(weights)
+    shares = [total * w // whole for w in weights]
+    by_remainder = sorted(range(len(weights)), key=lambda i: -(total * weights[i] % whole))
+    for i in by_remainder[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
 
 
 def _grassroots(world: _World, district: str, code: str, left: int) -> int:
@@ -203,35 +199,35 @@ def _grassroots(world: _World, district: str, code: str, left: int) -> int:
     direct = rng.random() < 0.15
     place = rng.choice(COMMUNES)
     name = f"Chi bộ {rng.choice(AGENCIES)}" if direct else f"Đảng bộ xã {place}"
-    world.units.append([code, name, "grassroots", district])
+    world.unit(code, name, "grassroots", district)
     world.grassroots.append(code)
     if direct:
-        return _fill(world, _Holder(code, code), left)
+        return _fill(world, code, left)
     made = 0
     for b in range(rng.randint(3, 15)):
         if made >= left:
             break
         label = rng.choice(["thôn", "khu phố", "ấp"])
-        world.units.append([f"{code}-B{b + 1:02d}", f"Chi bộ {label} {b + 1}", "branch", code])
-        made += _fill(world, _Holder(f"{code}-B{b + 1:02d}", code), left - made)
+        world.unit(f"{code}-B{b + 1:02d}", f"Chi bộ {label} {b + 1}", "branch", code)
+        made += _fill(world, f"{code}-B{b + 1:02d}", left - made)
     return made
 
 
-def _fill(world: _World, holder: _Holder, left: int) -> int:
+def _fill(world: _World, holder: str, left: int) -> int:
     rng = world.rng
     size = min(rng.randint(10, 40), left)
+    first = len(world.active)
     for _ in range(size):
-        code = f"DV{len(world.members) + 1:07d}"
+        code = f"DV{len(world.active) + 1:07d}"
         leader = rng.random() < 0.10
         roll = rng.random()
         status = "exempt" if roll < 0.03 else ("transferred_out" if roll < 0.05 else "active")
         post = rng.choice(LEADER_POSTS if leader else ORDINARY_POSTS)
-        world.members.append(
-            [code, _name(rng), holder.code, "yes" if leader else "no", post, status]
-        )
-        if status == "active":
-            holder.members.append(code)
-    world.holders.append(holder)
+        world.members.add([code, _name(rng), holder, "yes" if leader else "no", post, status])
+        world.active.append(status == "active")
+        world.statuses[status] += 1
+        world.leaders += leader
+    world.holders.append((holder, first, size))
     return size
 
 
@@ -258,15 +254,17 @@ def _unit_facts(world: _World, root: str) -> None:
 
 
 def _member_facts(world: _World) -> None:
-    for holder in world.holders:
+    for holder, first, size in world.holders:
         session = _deadline_day(world, END, START, 21)
         if session is None:
             continue
-        world.fact(session, "session_held", holder.code)
-        for member in holder.members:
-            _assessment(world, holder.code, member, session)
-            _screening(world, holder.code, member, session)
-            _commendation(world, holder.code, member, session)
+        world.fact(session, "session_held", holder)
+        for i in range(first, first + size):
+            if world.active[i]:
+                member = f"DV{i + 1:07d}"
+                _assessment(world, holder, member, session)
+                _screening(world, holder, member, session)
+                _commendation(world, holder, member, session)
 
 
 def _assessment(world: _World, unit: str, member: str, session: dt.date) -> None:
@@ -309,14 +307,15 @@ def _commendation(world: _World, unit: str, member: str, session: dt.date) -> No
     world.fact(day + dt.timedelta(rng.randint(3, 20)), verdict, unit, member)
 
 
-def _plan(root: str, code: str, shape: str) -> dict[str, object]:
+def _plan(root: str, code: str, shape: Shape) -> dict[str, object]:
+    number, place = _PLACE[shape]
     return {
         "code": code,
         "title": "Giữ trọn lời thề đảng viên",
         "owner": root,
-        "number": "15-KH/TU" if shape == "province" else "120-KH/TU",
+        "number": number,
         "issued_on": ISSUED,
-        "place": "Phan Thiết" if shape == "province" else "La Gi",
+        "place": place,
         "period": {"start": START, "end": END},
         "sessions": {"per": "branch", "cadence": "period", "minimum": 1},
         "implementation_plan_due": PLAN_DUE,
@@ -326,61 +325,57 @@ def _plan(root: str, code: str, shape: str) -> dict[str, object]:
     }
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv_rows(handle, header, rows, lineterminator="\n")
-    return path
-
-
 def generate(
     members: int,
     out: Path,
     *,
     seed: int = 1,
-    shape: Literal["province", "town"] = "province",
+    shape: Shape = "province",
     plan_code: str = "GTLT-2023-DEMO",
     on_time: float = 0.85,
     never: float = 0.03,
     districts: int | None = None,
+    provinces: int | None = None,
 ) -> GeneratedFiles:
     """Write units.csv, members.csv, plan.yaml and facts.csv for `members` members into `out`
-    (a province has a district per 20,000 members, unless `districts` says how many)."""
+    (a province has a district per 20,000 members, unless `districts` says how many; a nation
+    a province per 6,000 members up to 63 unless `provinces` says how many, each a district
+    per 2,000 members up to 10 to 30 unless `districts` says how many)."""
     out.mkdir(parents=True, exist_ok=True)
-    world = _World(random.Random(seed), on_time=on_time, never=never)
-    root = _build_tree(world, members, shape, districts)
-    _unit_facts(world, root)
-    _member_facts(world)
-    world.facts.sort(key=lambda f: (f[0], f[2], f[3]))
+    with ExitStack() as files:
+        world = _World(
+            random.Random(seed),
+            on_time=on_time,
+            never=never,
+            units=files.enter_context(
+                CsvRows(inside(out, "units.csv"), ["code", "name", "kind", "parent"])
+            ),
+            members=files.enter_context(
+                CsvRows(
+                    inside(out, "members.csv"),
+                    ["code", "full_name", "unit", "leader", "position", "status"],
+                )
+            ),
+            facts=files.enter_context(FactsByDate(out)),
+        )
+        root = _build_tree(world, members, shape, districts, provinces)
+        _unit_facts(world, root)
+        _member_facts(world)
+        facts = files.enter_context(
+            CsvRows(inside(out, "facts.csv"), ["date", "kind", "unit", "member", "note"])
+        )
+        world.facts.write(facts)
     plan = inside(out, "plan.yaml")
     plan.write_text(
         yaml.safe_dump(_plan(root, plan_code, shape), allow_unicode=True, sort_keys=False),
         encoding="utf-8",
     )
-    kinds = [u[2] for u in world.units]
-    statuses = [m[5] for m in world.members]
     return GeneratedFiles(
-        units=_write(inside(out, "units.csv"), ["code", "name", "kind", "parent"], world.units),
-        members=_write(
-            inside(out, "members.csv"),
-            ["code", "full_name", "unit", "leader", "position", "status"],
-            world.members,
-        ),
+        units=world.units.path,
+        members=world.members.path,
         plan=plan,
-        facts=_write(
-            inside(out, "facts.csv"), ["date", "kind", "unit", "member", "note"], world.facts
-        ),
-        counts={
-            "units": len(world.units),
-            "districts": kinds.count("district"),
-            "grassroots": kinds.count("grassroots"),
-            "branches": kinds.count("branch"),
-            "members": len(world.members),
-            "leaders": sum(m[3] == "yes" for m in world.members),
-            "active": statuses.count("active"),
-            "exempt": statuses.count("exempt"),
-            "transferred_out": statuses.count("transferred_out"),
-            "facts": len(world.facts),
-        },
+        facts=facts.path,
+        counts=world.counts(),
     )
 
 
