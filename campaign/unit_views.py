@@ -218,7 +218,9 @@ def _notices(session: Session, campaign_id: int, unit: Unit) -> list[NoticeLine]
         )
         .join(Unit, Unit.id == Document.unit_id)
         .where(
-            Document.campaign_id == campaign_id,
+            # `+ 0`: SQLite's planner would otherwise read every notice of the campaign by its
+            # campaign index (7 ms at a province) instead of seeking these few units' notices.
+            Document.campaign_id + 0 == campaign_id,
             Document.kind.like("notice%"),
             Document.unit_id.in_(  # seeks the documents of these few units
                 select(Unit.id)
