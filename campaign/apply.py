@@ -19,10 +19,12 @@ from sqlalchemy import (
     Text,
     and_,
     case,
+    exists,
     func,
     insert,
     literal,
     null,
+    or_,
     select,
     update,
 )
@@ -30,6 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from campaign.deploy import session_windows
 from campaign.fact_kinds import EVIDENCE, FACT_KINDS, fact_transition, kinds_moving
+from campaign.within import Within, facts_within, holders_within, obligations_within
 from models.accounts import Account
 from models.bulk import in_lists
 from models.campaigns import Campaign
@@ -49,12 +52,15 @@ SCREENING_KINDS = kinds_moving(SCREENING)
 COMMENDATION_KINDS = kinds_moving(COMMENDATION)
 
 
-def _unapplied(campaign_id: int, as_of: dt.date, kinds: Iterable[str]) -> ColumnElement[bool]:
+def _unapplied(
+    campaign_id: int, as_of: dt.date, kinds: Iterable[str], *scope: ColumnElement[bool]
+) -> ColumnElement[bool]:
     return and_(
         Fact.campaign_id == campaign_id,
         Fact.applied_on.is_(None),
         Fact.date <= as_of,
         Fact.kind.in_(list(kinds)),
+        *scope,
     )
 
 
@@ -80,7 +86,11 @@ _ROUNDS = Table(
 
 
 def _number_rounds(
-    session: Session, campaign_id: int, as_of: dt.date, kinds: list[str]
+    session: Session,
+    campaign_id: int,
+    as_of: dt.date,
+    kinds: list[str],
+    *scope: ColumnElement[bool],
 ) -> list[tuple[int, str, str, str]]:
     """Fill the rounds table with the pending facts of `kinds`; return its groups in order."""
     entity = (Fact.member_id, case((Fact.member_id.is_(None), Fact.unit_id)))
@@ -93,7 +103,7 @@ def _number_rounds(
         Fact.date,
         Fact.id,
         _account_or_none(),
-    ).where(_unapplied(campaign_id, as_of, kinds))
+    ).where(_unapplied(campaign_id, as_of, kinds, *scope))
     _ROUNDS.create(session.connection())
     session.execute(insert(_ROUNDS).from_select(list(_ROUNDS.c.keys()), pending))
     # A group's facts are one (round, kind, note) recorded by one account, or by none.
@@ -135,15 +145,20 @@ def _targets(
 
 
 def apply_lifecycle_facts(
-    session: Session, campaign: Campaign, kinds: Iterable[str], ctx: FireContext
+    session: Session,
+    campaign: Campaign,
+    kinds: Iterable[str],
+    ctx: FireContext,
+    within: Within = None,
 ) -> int:
-    """Apply the pending facts of `kinds` dated on or before the run; returns how many facts
-    it applied (their transitions are counted by the audit trail)."""
+    """Apply the pending facts of `kinds` dated on or before the run (those `within` takes in);
+    returns how many facts it applied (their transitions are counted by the audit trail)."""
     kinds = list(kinds)
-    for group in _number_rounds(session, campaign.id, ctx.as_of, kinds):
+    scope = facts_within(session, within)
+    for group in _number_rounds(session, campaign.id, ctx.as_of, kinds, *scope):
         _apply_group(session, campaign, group, ctx)
     _ROUNDS.drop(session.connection())
-    return mark_applied(session, campaign, ctx.as_of, kinds)
+    return mark_applied(session, campaign, ctx.as_of, kinds, within)
 
 
 def _apply_group(
@@ -239,13 +254,22 @@ def _stage(
 
 
 def _named_by_new_facts(
-    campaign_id: int, as_of: dt.date, fact_kind: str, column: Any, fact_column: Any
+    campaign_id: int, as_of: dt.date, fact_kind: str, column: Any, fact_column: Any, today: bool
 ) -> ColumnElement[bool]:
     """Rows (obligations, or units) whose unit or member id `column` is the `fact_column` of a
     fact of `fact_kind` not yet applied: the only ones new evidence can reach. Facts once
     applied were staged then, and an obligation created later is staged whole by
-    `stage_created`."""
-    return column.in_(select(fact_column).where(_unapplied(campaign_id, as_of, [fact_kind])))
+    `stage_created`. `today`, for a part of the tree: also the facts applied at this date by
+    another part (that of the member's unit, not of their obligation), row by row."""
+    if not today:
+        return column.in_(select(fact_column).where(_unapplied(campaign_id, as_of, [fact_kind])))
+    return exists().where(
+        fact_column == column,
+        Fact.campaign_id == campaign_id,
+        Fact.kind == fact_kind,
+        Fact.date <= as_of,
+        or_(Fact.applied_on.is_(None), Fact.applied_on == as_of),
+    )
 
 
 def stage_first_evidence(
@@ -254,28 +278,39 @@ def stage_first_evidence(
     as_of: dt.date,
     duty: ObligationKind,
     *which: ColumnElement[bool],
+    within: Within = None,
 ) -> None:
     """Evidence of a duty one fact meets (plan issued, self-assessment submitted, report
     submitted): the first such fact of the obligation's member, when the kind names one, else of
-    its unit; for the obligations new facts touch, unless `which` chooses others."""
+    its unit; for the obligations new facts touch, unless `which` chooses others (and of
+    those, the obligations of the units `within`)."""
     kind = EVIDENCE[duty]
     on = "member_id" if FACT_KINDS[kind].needs_member else "unit_id"
     owner, reporter = getattr(Obligation, on), getattr(Fact, on)
     value = _first_fact(campaign.id, as_of, kind, reporter == owner)
-    touched = _named_by_new_facts(campaign.id, as_of, kind, owner, reporter)
-    _stage(session, campaign.id, duty, value, *(which or (touched,)), found=not which)
+    touched = _named_by_new_facts(campaign.id, as_of, kind, owner, reporter, within is not None)
+    scope = obligations_within(session, within)
+    _stage(session, campaign.id, duty, value, *(which or (touched,)), *scope, found=not which)
 
 
 def stage_session_evidence(
-    session: Session, campaign: Campaign, as_of: dt.date, *which: ColumnElement[bool]
+    session: Session,
+    campaign: Campaign,
+    as_of: dt.date,
+    *which: ColumnElement[bool],
+    within: Within = None,
 ) -> None:
     """Evidence of the sessions owed: the day the minimum number was reached in the window
     (for a grassroots organisation, sessions of its branches count too). Recomputed for the
-    units whose sessions came in since the last run, unless `which` chooses the obligations."""
+    units whose sessions came in since the last run, unless `which` chooses the obligations
+    (and of those, the obligations of the units `within`)."""
     duty = ObligationKind.hold_session
     plan = campaign.plan_file
     per_branch = plan.sessions.per is SessionsPer.branch
-    chosen = [which] if which else _new_sessions_reach(session, campaign.id, as_of, per_branch)
+    if which:
+        chosen = [(*which, *obligations_within(session, within))]
+    else:
+        chosen = _new_sessions_reach(session, campaign.id, as_of, per_branch, within)
     held = aliased(Unit)
     owner = aliased(Unit)
     if per_branch:
@@ -305,21 +340,30 @@ def stage_session_evidence(
 
 
 def _new_sessions_reach(
-    session: Session, campaign_id: int, as_of: dt.date, per_branch: bool
+    session: Session, campaign_id: int, as_of: dt.date, per_branch: bool, within: Within
 ) -> list[tuple[ColumnElement[bool], ...]]:
     """The obligations sessions not yet applied can change, as predicates (one statement each):
-    a branch's own, or every unit's above or at the units that held them."""
+    a branch's own, or every unit's above or at the units that held them; of those, the
+    obligations of the units `within`. (Sessions reach up the tree only: a subtree's
+    obligations are reached by its own units' sessions.)"""
     kind = EVIDENCE[ObligationKind.hold_session]
+    today = within is not None
+    scope = obligations_within(session, within)
     if per_branch:
-        return [(_named_by_new_facts(campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id),)]
+        touched = _named_by_new_facts(
+            campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id, today
+        )
+        return [(touched, *scope)]
     held = session.scalars(
         select(Unit.path).where(
-            _named_by_new_facts(campaign_id, as_of, kind, Unit.id, Fact.unit_id)
+            _named_by_new_facts(campaign_id, as_of, kind, Unit.id, Fact.unit_id, today),
+            *holders_within(session, within),
         )
     )
     above = {path[: end + 1] for path in held for end, c in enumerate(path) if c == "/"}
     return [
-        (Obligation.unit_id.in_(units),) for units in in_lists(select(Unit.id), Unit.path, above)
+        (Obligation.unit_id.in_(units), *scope)
+        for units in in_lists(select(Unit.id), Unit.path, above)
     ]
 
 
@@ -336,10 +380,17 @@ def stage_created(session: Session, campaign: Campaign, as_of: dt.date, after_id
     stage_session_evidence(session, campaign, as_of, created)
 
 
-def mark_applied(session: Session, campaign: Campaign, as_of: dt.date, kinds: Iterable[str]) -> int:
-    """Mark the pending facts of `kinds` (evidence or lifecycle facts) as applied by this run;
-    returns how many."""
+def mark_applied(
+    session: Session,
+    campaign: Campaign,
+    as_of: dt.date,
+    kinds: Iterable[str],
+    within: Within = None,
+) -> int:
+    """Mark the pending facts of `kinds` (evidence or lifecycle facts) as applied by this run
+    (those `within` takes in); returns how many."""
+    scope = facts_within(session, within)
     result = session.execute(
-        update(Fact).where(_unapplied(campaign.id, as_of, kinds)).values(applied_on=as_of)
+        update(Fact).where(_unapplied(campaign.id, as_of, kinds, *scope)).values(applied_on=as_of)
     )
     return int(getattr(result, "rowcount", 0))

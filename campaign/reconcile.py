@@ -1,22 +1,34 @@
 """A reconcile at a date (SPEC §4), as plain functions over an engine: start the run, deploy the
-plan, take in what the units reported (sessions, self-assessments, screenings, commendations,
-reports upward), judge every deadline chunk by chunk of districts, issue the notices, finish.
+plan, then each partition of the tree (`campaign.partition`: what its units reported taken in —
+plans, sessions, self-assessments, screenings, commendations, reports upward — and its
+deadlines judged), then the owner's own part (the same for the units in no partition), issue
+the notices, finish.
 
 Each step is one transaction, set-based; re-running any of them at the same date changes
 nothing, so a crash is finished by running again. The campaign flow (`flows/campaign_flow.py`)
-runs each step as a Prefect task of the name in `TASKS`, in this order; `reconcile` runs them
-as plain calls (the bench and the tests that need no Prefect)."""
+runs each step as a Prefect task (a partition as a child flow run) of the name in `TASKS`, in
+this order; `reconcile` runs them as plain calls (the bench and the tests that need no
+Prefect)."""
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from campaign import apply, deploy, roster_follow, unit_follow
 from campaign.notices import issue_notices
+from campaign.partition import (
+    FACT_STEPS,
+    Partition,
+    partitions,
+    reconcile_partition,
+    run_step,
+    take_in_facts,
+)
+from campaign.partition import campaign_session as _campaign
+from campaign.partition import deadline_sweep as deadline_sweep
+from campaign.partition import fire_context as fire_context
 from campaign.run_record import (
     advance_campaign,
     audit_seq,
@@ -25,27 +37,20 @@ from campaign.run_record import (
     finish_run,
 )
 from campaign.status import campaign_status
-from campaign.sweep import sweep, sweep_chunks
-from models.campaigns import Campaign, get_campaign
-from models.db import transaction
+from campaign.sweep import sweep_chunks
+from campaign.within import Outside
 from models.facts import FactKind
 from models.obligations import ObligationKind
 from models.units import Unit, roster_revision
 from models.views import CampaignStatus, NoticeView, RunResult
-from states.conditions import ladder_context
-from states.engine import FireContext
 
-# The tasks of a reconcile in the order they run, by the names Prefect shows: the deadline sweep
-# runs once per scope of `sweep_scopes`, the others once each.
+# The tasks of a reconcile in the order they run, by the names Prefect shows: a partition's
+# runs once per partition of `campaign.partition.partitions`, the others once each.
 TASKS = (
     "start-run",
     "deploy-plan",
-    "hold-branch-sessions",
-    "collect-reports",
-    "screen-members",
-    "commend-exemplars",
-    "report-upward",
-    "deadline-sweep",
+    "reconcile-partition",
+    "reconcile-owner",
     "escalate",
     "finish-run",
 )
@@ -65,28 +70,9 @@ class SweepScope(NamedTuple):
     subtree: bool = True
 
 
-def task_count(scopes: list[SweepScope]) -> int:
-    """How many tasks a run of these sweep scopes takes."""
-    return len(TASKS) - 1 + len(scopes)
-
-
-@contextmanager
-def _campaign(engine: Engine, code: str) -> Iterator[tuple[Session, Campaign]]:
-    with transaction(engine) as session:
-        yield session, get_campaign(session, code)
-
-
-def fire_context(campaign: Campaign, as_of: dt.date, actor: str) -> FireContext:
-    """The context the machines fire in for this campaign's run at `as_of`: its ladder."""
-    ladder = campaign.plan_file.escalation
-    return ladder_context(
-        actor=actor,
-        as_of=as_of,
-        campaign_id=campaign.id,
-        remind_days_before=ladder.remind_days_before,
-        step_days=ladder.step_days,
-        calendar=ladder.working_calendar(),
-    )
+def task_count(parts: Sequence[Partition]) -> int:
+    """How many tasks a run of these partitions takes."""
+    return len(TASKS) - 1 + len(parts)
 
 
 def start_run(
@@ -109,11 +95,14 @@ def start_run(
         return started
 
 
-def deploy_plan(engine: Engine, code: str, as_of: dt.date, actor: str) -> tuple[int, int]:
+def deploy_plan(
+    engine: Engine, code: str, as_of: dt.date, actor: str, *, plans: bool = True
+) -> tuple[int, int]:
     """Create every obligation and self-assessment the plan sets (only what is missing, and only
     when the roster moved since the last deployment), make the open obligations follow the
-    members who moved or left, and take in the implementation plans the grassroots
-    organisations issued; returns (obligations created, facts applied)."""
+    members who moved or left, and (unless `plans` is False: the partitions take them in) take
+    in the implementation plans the grassroots organisations issued; returns (obligations
+    created, facts applied)."""
     created = 0
     with _campaign(engine, code) as (session, campaign):
         revision = roster_revision(session)
@@ -125,46 +114,53 @@ def deploy_plan(engine: Engine, code: str, as_of: dt.date, actor: str) -> tuple[
             campaign.deployed_revision = revision
         roster_follow.follow_roster(session, campaign, fire_context(campaign, as_of, actor))
         unit_follow.follow_tree(session, campaign, fire_context(campaign, as_of, actor))
+        if not plans:
+            return created, 0
         apply.stage_first_evidence(session, campaign, as_of, ObligationKind.issue_plan)
         return created, apply.mark_applied(session, campaign, as_of, [FactKind.plan_issued])
 
 
+# The fact steps campaign-wide, one transaction each (a run whose facts are not partitioned).
+
+
 def hold_branch_sessions(engine: Engine, code: str, as_of: dt.date, actor: str) -> int:
     """Take in the thematic sessions and optional activities the units held."""
-    with _campaign(engine, code) as (session, campaign):
-        apply.stage_session_evidence(session, campaign, as_of)
-        kinds = [FactKind.session_held, FactKind.activity_held]
-        return apply.mark_applied(session, campaign, as_of, kinds)
+    return run_step(engine, code, as_of, actor, FACT_STEPS["hold-branch-sessions"])
 
 
 def collect_reports(engine: Engine, code: str, as_of: dt.date, actor: str) -> int:
     """Take in the members' self-assessments (leader and regular variants)."""
-    with _campaign(engine, code) as (session, campaign):
-        ctx = fire_context(campaign, as_of, actor)
-        # before the facts are applied
-        apply.stage_first_evidence(session, campaign, as_of, ObligationKind.self_assess)
-        return apply.apply_lifecycle_facts(session, campaign, apply.ASSESSMENT_KINDS, ctx)
+    return run_step(engine, code, as_of, actor, FACT_STEPS["collect-reports"])
 
 
 def screen_members(engine: Engine, code: str, as_of: dt.date, actor: str) -> int:
     """Advance the screening cases of weak members."""
-    with _campaign(engine, code) as (session, campaign):
-        ctx = fire_context(campaign, as_of, actor)
-        return apply.apply_lifecycle_facts(session, campaign, apply.SCREENING_KINDS, ctx)
+    return run_step(engine, code, as_of, actor, FACT_STEPS["screen-members"])
 
 
 def commend_exemplars(engine: Engine, code: str, as_of: dt.date, actor: str) -> int:
     """Advance the nominations of exemplary members and organisations."""
-    with _campaign(engine, code) as (session, campaign):
-        ctx = fire_context(campaign, as_of, actor)
-        return apply.apply_lifecycle_facts(session, campaign, apply.COMMENDATION_KINDS, ctx)
+    return run_step(engine, code, as_of, actor, FACT_STEPS["commend-exemplars"])
 
 
 def report_upward(engine: Engine, code: str, as_of: dt.date, actor: str) -> int:
     """Take in the grassroots reports and the committee's synthesis."""
+    return run_step(engine, code, as_of, actor, FACT_STEPS["report-upward"])
+
+
+def reconcile_owner(
+    engine: Engine, code: str, as_of: dt.date, actor: str, parts: Sequence[Partition]
+) -> dict[str, int]:
+    """The owner's own part of a partitioned run, once `parts` are done (or before: the order
+    changes nothing): the facts of every unit in none of them (the owner's, and any outside
+    its tree) taken in, then the owner's own obligations judged (its whole tree when it has no
+    partitions); on the campaign's main chain. Returns {"facts_applied": …, "moves": …}."""
+    outside = Outside(path for part in parts for path in part.paths)
+    applied = take_in_facts(engine, code, as_of, actor, outside)
     with _campaign(engine, code) as (session, campaign):
-        apply.stage_first_evidence(session, campaign, as_of, ObligationKind.report_upward)
-        return apply.mark_applied(session, campaign, as_of, [FactKind.report_submitted])
+        owner_path = session.get_one(Unit, campaign.owner_id).path
+    moves = deadline_sweep(engine, code, as_of, actor, [owner_path], subtree=not parts)
+    return {"facts_applied": applied, "moves": moves}
 
 
 def sweep_scopes(engine: Engine, code: str) -> list[SweepScope]:
@@ -176,20 +172,6 @@ def sweep_scopes(engine: Engine, code: str) -> list[SweepScope]:
     if chunks != [[owner_path]]:
         scopes.append(SweepScope([owner_path], subtree=False))
     return scopes
-
-
-def deadline_sweep(
-    engine: Engine,
-    code: str,
-    as_of: dt.date,
-    actor: str,
-    paths: list[str],
-    subtree: bool = True,
-) -> int:
-    """Judge every obligation of a chunk of districts (or the committee's own) at the date."""
-    with _campaign(engine, code) as (session, campaign):
-        ctx = fire_context(campaign, as_of, actor)
-        return sweep(session, campaign.id, paths, ctx, subtree=subtree)
 
 
 def escalate(engine: Engine, code: str, as_of: dt.date, actor: str) -> list[NoticeView]:
@@ -248,28 +230,21 @@ def reconcile(
     resume: int | None = None,
     progress: Progress | None = None,
 ) -> tuple[RunResult, CampaignStatus]:
-    """Reconcile campaign `code` at `as_of`: every step of `TASKS` in order, as plain calls (for
-    the unfinished run `resume`, its record taken up); `progress` is told as each step ends."""
-    scopes = sweep_scopes(engine, code)
-    done = progress_teller(progress, task_count(scopes))
+    """Reconcile campaign `code` at `as_of`: every step of `TASKS` in order, as plain calls (the
+    partitions one after another; for the unfinished run `resume`, its record taken up);
+    `progress` is told as each step ends."""
+    parts = partitions(engine, code)
+    done = progress_teller(progress, task_count(parts))
     run_id, first_seq = start_run(engine, code, as_of, actor, resume=resume)
     done("start-run")
-    created, applied = deploy_plan(engine, code, as_of, actor)
+    created, applied = deploy_plan(engine, code, as_of, actor, plans=False)
     done("deploy-plan")
-    # Each step that takes in facts returns how many it applied.
-    applied += hold_branch_sessions(engine, code, as_of, actor)
-    done("hold-branch-sessions")
-    applied += collect_reports(engine, code, as_of, actor)
-    done("collect-reports")
-    applied += screen_members(engine, code, as_of, actor)
-    done("screen-members")
-    applied += commend_exemplars(engine, code, as_of, actor)
-    done("commend-exemplars")
-    applied += report_upward(engine, code, as_of, actor)
-    done("report-upward")
-    for scope in scopes:
-        deadline_sweep(engine, code, as_of, actor, scope.paths, subtree=scope.subtree)
-        done("deadline-sweep")
+    # Each part returns how many facts it applied.
+    for part in parts:
+        applied += reconcile_partition(engine, code, as_of, actor, part)["facts_applied"]
+        done("reconcile-partition")
+    applied += reconcile_owner(engine, code, as_of, actor, parts)["facts_applied"]
+    done("reconcile-owner")
     notices = escalate(engine, code, as_of, actor)
     done("escalate")
     counts = {"facts_applied": applied, "obligations_created": created}

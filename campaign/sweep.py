@@ -47,18 +47,26 @@ def sweep_chunks(session: Session, campaign: Campaign) -> tuple[str, list[list[s
     """The owner's path, and the chunks of district paths the sweep is split by (a committee
     below a province is one chunk of its own path)."""
     owner = session.get_one(Unit, campaign.owner_id)
-    if owner.kind != UnitKind.province.value:
+    if owner.kind not in (UnitKind.central.value, UnitKind.province.value):
         return owner.path, [[owner.path]]
-    districts = list(
+    return owner.path, child_chunks(session, owner)
+
+
+def child_chunks(session: Session, owner: Unit) -> list[list[str]]:
+    """The paths of the owner's children, in order, grouped into chunks of about `SWEEP_UNITS`
+    units (a child larger than that is a chunk of its own)."""
+    children = list(
         session.scalars(select(Unit.path).where(Unit.parent_id == owner.id).order_by(Unit.path))
     )
+    top = len(owner.path)
     units = Counter(
-        next((d for d in districts if path.startswith(d)), "")
+        path[: path.index("/", top) + 1]  # the child's path: the owner's and one code more
         for path in session.scalars(
             select(Unit.path).where(Unit.path.startswith(owner.path, autoescape=True))
         )
+        if path != owner.path
     )
-    return owner.path, chunks_of_units([(d, units[d]) for d in districts], SWEEP_UNITS)
+    return chunks_of_units([(c, units[c]) for c in children], SWEEP_UNITS)
 
 
 def sweep(
