@@ -14,7 +14,8 @@ per member, Prefect's share, the events Prefect stored, the child runs each work
 the peak RSS (VmHWM) of every process: this one, the Prefect server, each worker and the
 flow-run processes it starts, the PostgreSQL server and its backends, read from /proc every half
 second (a process living less than that may go unseen). The machine's speed is probed before and
-after, as bench/timeline.py does."""
+after, as bench/timeline.py does. A worker takes a child run at its next poll of the pool
+(PREFECT_WORKER_QUERY_SECONDS, passed on to the workers; Prefect's default is 10 s)."""
 
 import argparse
 import datetime as dt
@@ -223,6 +224,9 @@ def _prefect_runs(
         f"{'Prefect events stored (campaign.*)':<44} {events['campaign']:8,}",
         f"{'Prefect events stored (all)':<44} {events['all']:8,}",
     ]
+    if args.workers:
+        query = os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "10 (Prefect's default)")
+        lines.append(f"{'workers poll the pool every (s)':<44} {query:>8}")
     for role, cpu in used.items():
         lines.append(f"{'CPU in the runs: ' + role:<44} {cpu:8.2f} s")
     for worker, runs in sorted(_runs_by_worker(urls["prefect"]).items()):
