@@ -172,7 +172,7 @@ def _move(session: Session, campaign: Campaign, ctx: FireContext, owner_path: st
         [{"moved": row.id, "was": row.was, "now": row.now} for row in rows],
     )
     _move_assessments(session, campaign.id, rows)
-    append_events(session, [_move_event(row, campaign.id, ctx) for row in rows])
+    append_events(session, [_move_event(row, campaign.id, ctx) for row in rows], ctx.chain)
     return len(rows)
 
 

@@ -9,11 +9,11 @@ from pydantic import BaseModel, computed_field
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.audit import AuditHead
+from models.audit import AuditEvent
 from models.campaigns import Campaign, get_campaign
 from models.errors import OutOfScope
 from models.runs import Run
-from states.audit_chain import now_utc
+from states.audit_chain import campaign_chains, checkpoint, now_utc
 from states.campaign import CAMPAIGN, CampaignState
 from states.engine import FireContext, fire
 from states.obligation import DONE
@@ -75,8 +75,9 @@ def unfinished_runs(session: Session, code: str) -> list[UnfinishedRun]:
 
 
 def audit_seq(session: Session) -> int:
-    """The audit chain's last sequence number."""
-    return int(session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0)
+    """The audit trail's last sequence number, of any chain: every event appended after this
+    is numbered above it."""
+    return int(session.scalar(select(func.max(AuditEvent.seq))) or 0)
 
 
 def advance_campaign(session: Session, campaign: Campaign, ctx: FireContext) -> None:
@@ -108,14 +109,23 @@ def finish_run(
     session: Session, run_id: int, campaign: Campaign, first_seq: int, summary: dict[str, Any]
 ) -> int:
     """Close the run's record and move the campaign's last run date (never back); returns the
-    transitions of this attempt (a resumed run adds them to what its first attempt did)."""
-    transitions = audit_seq(session) - first_seq
+    transitions of this attempt (a resumed run adds them to what its first attempt did). When
+    the campaign's work has chains of its own, a checkpoint in the main chain binds their heads
+    (`states.audit_chain.checkpoint`); a campaign with the main chain alone gets none."""
+    transitions = int(
+        session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.seq > first_seq)
+        )
+        or 0
+    )
     session.execute(
         update(Run)
         .where(Run.id == run_id)
         .values(finished_at=now_utc(), transitions=Run.transitions + transitions, summary=summary)
     )
-    run_date = session.scalar(select(Run.as_of).where(Run.id == run_id))
+    run_date, actor = session.execute(select(Run.as_of, Run.actor).where(Run.id == run_id)).one()
+    if campaign_chains(session, campaign.id):
+        checkpoint(session, campaign.id, run_date, actor)
     session.execute(
         update(Campaign)
         .where(

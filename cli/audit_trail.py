@@ -97,25 +97,33 @@ def audit_verify(
     database_url: DatabaseUrl = None,
     actor: Actor = None,
 ) -> None:
-    """Prove nobody altered the audit trail: recompute its hash chain, and check it still holds
-    every head kept outside the database (a chain recomputed whole verifies by itself)."""
-    from states.audit_chain import read_kept_heads, verify_chain
+    """Prove nobody altered the audit trail: recompute every hash chain (the main one and each
+    partition's), check the checkpoints that bind them, and that the trail still holds every
+    head kept outside the database (a chain recomputed whole verifies by itself)."""
+    from states.audit_chain import read_kept_heads, verify_chains
 
     kept = [_kept_head(text) for text in expect or []]
     if expect_file is not None:
         kept += read_kept_heads(expect_file)
     with transaction(engine_for(database_url)) as session:
-        count = verify_chain(session, kept=kept)
+        verified = verify_chains(session, kept=kept)
     held = f", holds the {len(kept):,} kept heads" if kept else ""
-    out.print(f"audit trail verified: {count:,} events, chain intact{held}")
+    if verified.chains == 1:
+        out.print(f"audit trail verified: {verified.events:,} events, chain intact{held}")
+        return
+    out.print(
+        f"audit trail verified: {verified.events:,} events in {verified.chains:,} chains, "
+        f"every chain intact, {_checkpoints(verified.checkpoints)}{held}"
+    )
 
 
 @audit_app.command("head")
 def audit_head(
     format_: Format = "table", database_url: DatabaseUrl = None, actor: Actor = None
 ) -> None:
-    """The chain's head (last event, its hash and time): keep it outside the database, and
-    check it later with `campaign audit verify --expect SEQ:HASH`."""
+    """The main chain's head (last event, its hash and time; through the checkpoints it binds
+    every partition's chain): keep it outside the database, and check it later with
+    `campaign audit verify --expect SEQ:HASH`."""
     from cli.printing import print_audit_head
     from states.audit_chain import chain_head
 
@@ -126,6 +134,10 @@ def audit_head(
         print(head.model_dump_json())
     else:
         print_audit_head(out, head)
+
+
+def _checkpoints(count: int) -> str:
+    return "1 checkpoint holds" if count == 1 else f"{count:,} checkpoints hold"
 
 
 def _kept_head(text: str) -> "AuditHeadView":

@@ -71,9 +71,10 @@ def db_grant(
 ) -> None:
     """Grant the everyday role what runs, imports and the console need, and no more.
 
-    On the audit only SELECT and INSERT (and SELECT, UPDATE on its head row), so it cannot
-    alter, disable or get past the triggers that keep the trail append-only. Run it with the
-    owner's URL after every `db init`: a table a migration adds is not granted until then."""
+    On the audit only SELECT and INSERT (and SELECT, INSERT, UPDATE on the chains' head rows), so
+    it cannot alter, disable or get past the triggers that keep the trail append-only. Run it with
+    the owner's URL after every `db init`: a table (or sequence) a migration adds is not granted
+    until then."""
     from models.roles import grant_everyday
 
     engine = engine_for(database_url)

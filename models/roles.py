@@ -1,9 +1,10 @@
 """PostgreSQL roles: an owner role migrates the schema (`campaign db init`); an everyday role
 runs, imports and serves the console, granted only what that needs.
 
-On the audit the everyday role may only read and append (and move the head row, which appends
-do): it is not the owner of `audit_event`, so it can neither alter, disable nor drop the
-triggers that refuse UPDATE, DELETE and TRUNCATE, and it holds none of those privileges either.
+On the audit the everyday role may only read and append (and move a chain's head row, or make a
+new chain's, which appends do): it is not the owner of `audit_event`, so it can neither alter,
+disable nor drop the triggers that refuse UPDATE, DELETE and TRUNCATE, and it holds none of those
+privileges either.
 Every other table it may read and write; sequences it may use."""
 
 from sqlalchemy import text
@@ -14,7 +15,7 @@ from models.errors import NotFound, OutOfScope
 # What the everyday role may do on each table; any table not named here gets EVERYDAY.
 LIMITED = {
     "audit_event": "SELECT, INSERT",
-    "audit_head": "SELECT, UPDATE",
+    "audit_head": "SELECT, INSERT, UPDATE",  # INSERT: a new chain's head row
     "alembic_version": "SELECT",
 }
 EVERYDAY = "SELECT, INSERT, UPDATE, DELETE"

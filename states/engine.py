@@ -85,7 +85,8 @@ def fire(
     )
     if _rowcount(result) != 1:
         raise ConcurrentChange(f"{lifecycle.name} {entity_id} left '{old}' while '{trigger}' ran")
-    append_events(session, [transition_event(lifecycle, row, trigger, old, entity.state, ctx)])
+    event = transition_event(lifecycle, row, trigger, old, entity.state, ctx)
+    append_events(session, [event], ctx.chain)
     return str(entity.state)
 
 
@@ -171,7 +172,7 @@ def fire_many(
                 ctx.as_of, ctx.actor, lifecycle.name, trigger, source, s.dest, ctx.reason,
                 payload, rows,
             )  # fmt: skip
-            append_moves(session, moves)
+            append_moves(session, moves, ctx.chain)
             moved += len(rows)
     return moved
 

@@ -130,7 +130,7 @@ TAMPERING = {
         "UPDATE audit_event SET seq = seq + 100 WHERE seq >= 3",
         "INSERT INTO audit_event SELECT 3, at, recorded_at, 'forger', entity, entity_id, "
         "campaign_id, unit_id, member_id, trigger, from_state, to_state, reason, payload, "
-        "prev_hash, hash FROM audit_event WHERE seq = 2",
+        "prev_hash, hash, chain FROM audit_event WHERE seq = 2",
         "UPDATE audit_event SET seq = seq - 99 WHERE seq >= 103",
     ],
     "reordered": [
