@@ -5,6 +5,7 @@ import csv
 import unicodedata
 import zipfile
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,27 +208,50 @@ def _map_header(sheet_name: str, header: list[str], columns: list[Column]) -> di
 def read_sheet(path: Path, columns: list[Column]) -> Sheet:
     """Read `path` (CSV or XLSX); raise InputError if it cannot be read, is too large or lacks
     a column, or names every cell too long or holding a NUL."""
+    sheet, rows = stream_sheet(path, columns)
+    return Sheet(sheet.name, sheet.headers, list(rows))
+
+
+def stream_sheet(path: Path, columns: list[Column]) -> tuple[Sheet, Iterator[SheetRow]]:
+    """Open `path` (CSV or XLSX) and read its header: the sheet (its rows left empty) and its
+    data rows, read from the file as they are iterated (a national roster is not held whole).
+
+    A file that cannot be opened, is too large or lacks a column is refused here; one that
+    turns out unreadable midway is refused while iterating; the cells too long or holding a
+    NUL are refused, all of them, when the rows are done (as `read_sheet` refuses them)."""
     name = path.name
-    try:
+    with _translated(name):
         _check_size(path)
         raw = _raw_rows(path)
         header = next(raw, None)
         if header is None:
             raise InputError([Problem(name, None, None, "the file is empty")])
         index = _map_header(name, header, columns)
-        headers = {key: header[position].strip() for position, key in index.items()}
-        bad: list[tuple[int, str, str]] = []
-        rows = list(_rows(name, raw, index, bad))
+    sheet = Sheet(name, {key: header[position].strip() for position, key in index.items()}, [])
+    return sheet, _checked_rows(sheet, raw, index)
+
+
+def _checked_rows(
+    sheet: Sheet, raw: Iterator[list[str]], index: dict[int, str]
+) -> Iterator[SheetRow]:
+    bad: list[tuple[int, str, str]] = []
+    with _translated(sheet.name):
+        yield from _rows(sheet.name, raw, index, bad)
+    if bad:  # refused on every backend alike: PostgreSQL's text cannot hold a NUL
+        raise InputError([sheet.problem(row, key, message) for row, key, message in bad])
+
+
+@contextmanager
+def _translated(name: str) -> Iterator[None]:
+    """Any error of reading the file as an InputError naming it."""
+    try:
+        yield
     except InputError:
         raise
     except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as exc:
         raise InputError([Problem(name, None, None, f"cannot read the file: {exc}")]) from exc
     except Exception as exc:  # openpyxl raises a zoo of errors on a damaged workbook
         raise InputError([Problem(name, None, None, f"not a readable file: {exc}")]) from exc
-    sheet = Sheet(name, headers, rows)
-    if bad:  # refused on every backend alike: PostgreSQL's text cannot hold a NUL
-        raise InputError([sheet.problem(row, key, message) for row, key, message in bad])
-    return sheet
 
 
 NUL = "contains a NUL character (\\x00), which no column can hold: remove it"

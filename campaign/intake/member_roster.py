@@ -1,34 +1,32 @@
-"""The members import: the roster's input schema, its checks, and the changes it records."""
+"""The members import: the roster's input schema, its checks, and the changes it records.
 
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+The file is read row by row, each row validated (MemberRow) and staged (`member_stage`, a
+table of the import's own: COPY on PostgreSQL); what needs the whole file — duplicate codes,
+units that exist and hold members, changes dated in order — is SQL over the staged rows, and
+so is the apply (`campaign.intake.roster_apply`). No process holds the file whole."""
+
+from collections.abc import Callable, Iterator
 from datetime import date
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from campaign.intake.roster_apply import apply_roster
+from campaign.intake.roster_stage import MEMBER_STAGE, changed_rows
 from campaign.intake.unit_tree import ImportSummary
-from models.bulk import in_lists, insert_behind, without_gc_pauses
+from models.bulk import without_gc_pauses
 from models.dates import optional_day
 from models.errors import InputError, Problem, Problems
-from models.files import Column, Sheet, read_sheet
-from models.members import JOINED, Member, MemberChange, MemberStatus
-from models.units import Unit, bump_roster_revision
+from models.files import Column, Sheet, SheetRow, stream_sheet
+from models.members import Member, MemberChange, MemberStatus
+from models.staging import create_stage, drop_stage, index_stage, stage_rows
+from models.units import Unit
 from models.validation import Code, CodeRef, Name, OptionalText, problems_of
 from states.actors import SYSTEM_ACTOR
-from states.roster import (
-    MEMBER,
-    ROSTER_ADD,
-    ROSTER_UPDATE,
-    Change,
-    diff_of,
-    record_additions,
-    record_changes,
-)
 
 MEMBER_COLUMNS = [
     Column("code", "Mã đảng viên"),
@@ -76,93 +74,7 @@ class MemberRow(BaseModel):
     _a_day = field_validator("since", mode="before")(optional_day)
 
 
-def _parse(
-    sheet: Sheet, units: dict[str, tuple[int, bool]], problems: list[Problem], on: date
-) -> Iterator[tuple[int, MemberRow]]:
-    """The file's valid rows and their numbers, in order; what is wrong with the others goes to
-    `problems`."""
-    seen: dict[str, int] = {}
-    for line in sheet.rows:
-        found = _check_code_and_unit(sheet, line.number, line.cells, seen, units)
-        try:
-            member = MemberRow.model_validate(line.cells)
-        except ValidationError as exc:
-            found += problems_of(sheet, line.number, exc)
-        else:
-            if member.since is not None and member.since > on:
-                # The roster records what happened: a change holds from a day already come.
-                message = f"{member.since:%d/%m/%Y} is after the import's date {on:%d/%m/%Y}"
-                found.append(sheet.problem(line.number, "since", message))
-        problems += found
-        if not found:
-            yield line.number, member
-
-
-def _check_code_and_unit(
-    sheet: Sheet,
-    number: int,
-    cells: dict[str, str],
-    seen: dict[str, int],
-    units: dict[str, tuple[int, bool]],
-) -> list[Problem]:
-    problems = []
-    code, unit_code = cells.get("code", ""), cells.get("unit", "")
-    if code in seen:
-        problems.append(
-            sheet.problem(number, "code", f"duplicate code '{code}' (row {seen[code]})")
-        )
-    elif code:
-        seen[code] = number
-    unit = units.get(unit_code)
-    if unit_code and unit is None:
-        problems.append(sheet.problem(number, "unit", f"unknown unit '{unit_code}'"))
-    elif unit is not None and not unit[1]:
-        problems.append(
-            sheet.problem(number, "unit", f"'{unit_code}' has units under it and holds no members")
-        )
-    return problems
-
-
-@dataclass
-class _Sorted:
-    """The file's valid rows sorted out against the stored roster: the new members, the changed
-    ones with the day each change holds from, and how many rows were valid."""
-
-    # new members' code, unit_id, leader, status and the day they joined
-    joined: list[tuple[str, int, bool, str, date]] = field(default_factory=list)
-    changed: list[dict[str, Any]] = field(default_factory=list)  # _INSERTED's values
-    # a changed member's code -> the day its change holds from, and its row
-    since: dict[str, tuple[date, int]] = field(default_factory=dict)
-    dated: set[str] = field(default_factory=set)  # the new members whose row gives a `since`
-    valid: int = 0
-
-    def take(
-        self,
-        member: MemberRow,
-        unit_id: int,
-        old: Any,
-        store: Callable[[Sequence[Any]], None],
-        when: tuple[date, int],
-    ) -> None:
-        """Sort one valid row, its change holding from `when` (the day, and the row's number):
-        new (stored at once by `store`), changed, or as stored."""
-        value = (
-            member.code,
-            member.full_name,
-            unit_id,
-            member.leader,
-            member.position,
-            member.status.value,
-        )
-        self.valid += 1
-        if old is None:
-            store(value)
-            self.joined.append((member.code, unit_id, member.leader, value[5], when[0]))
-            if member.since is not None:
-                self.dated.add(member.code)
-        elif value != old[1:]:
-            self.changed.append(dict(zip(_INSERTED, value, strict=True)))
-            self.since[member.code] = when
+_NOTHING = (None,) * (len(MEMBER_STAGE.columns) - 4)  # an invalid row's values
 
 
 @without_gc_pauses
@@ -172,171 +84,154 @@ def import_members(
     """Load or update the roster from `path`; changes of unit, status or leader flag are kept,
     dated by the row's `since` (Từ ngày), else `on`.
 
-    New members are written on a second thread while the file is still being checked (a
-    province's roster is 200,000 rows), under a savepoint: a refused file stores nothing, even
-    for a caller that catches the refusal and commits. Each new member, and each member whose
-    status, unit or leader flag changed (what moves them in or out of a target), is an audit
-    event by `actor` dated as its change, in the same transaction."""
-    sheet = read_sheet(path, MEMBER_COLUMNS)
-    units = {
-        code: (uid, holds)
-        for code, uid, holds in session.execute(select(Unit.code, Unit.id, Unit.holds_members))
-    }
-    stored = _stored(session)
-    problems: list[Problem] = Problems()
-    found = _Sorted()
+    The file is streamed into a staging table, then checked and applied by SQL, under a
+    savepoint: a refused file stores nothing, even for a caller that catches the refusal and
+    commits. Each new member, and each member whose status, unit or leader flag changed (what
+    moves them in or out of a target), is an audit event by `actor` dated as its change, in
+    the same transaction."""
+    sheet, rows = stream_sheet(path, MEMBER_COLUMNS)
     with session.begin_nested():
-        with insert_behind(session, "member", _INSERTED) as store:
-            for number, member in _parse(sheet, units, problems, on):
-                old = stored.get(member.code)
-                found.take(member, units[member.unit][0], old, store, (member.since or on, number))
-        problems += _out_of_order(session, sheet, found, stored)
+        create_stage(session, MEMBER_STAGE)
+        problems = _stage_file(session, sheet, rows, on)
+        duplicates = _duplicates(session, sheet)
+        if duplicates:  # a later row of a code is no change of the member: found by code
+            index_stage(session, MEMBER_STAGE, "code")
+        problems = _merged(duplicates, _unknown_units(session, sheet), problems)
+        problems = _merged(problems, _out_of_order(session, sheet, bool(duplicates)))
         if problems:
             raise InputError(problems)
-        if found.changed:
-            _store_changes(session, found, stored, actor=actor)
-        if found.joined:
-            ids = _new_ids(session, [code for code, *_ in found.joined], stored)
-            _audit_joined(session, found.joined, ids, actor=actor)
-            _keep_joined(session, found, ids, first_roster=not stored, actor=actor)
-        if found.joined or found.changed:
-            bump_roster_revision(session)
-    added, changed = len(found.joined), len(found.changed)
-    return ImportSummary(sheet.name, found.valid, added, changed, found.valid - added - changed)
+        valid, added, changed = apply_roster(session, actor=actor)
+        drop_stage(session, MEMBER_STAGE)
+    return ImportSummary(sheet.name, valid, added, changed, valid - added - changed)
 
 
-_FIELDS = ("full_name", "unit_id", "leader", "position", "status")
-
-
-_INSERTED = ("code", *_FIELDS)
-
-
-def _stored(session: Session) -> dict[str, Any]:
-    """The stored roster: code -> (id, code, *_FIELDS), a row compared as a tuple with the
-    file's (code, *_FIELDS)."""
-    query = select(Member.id, Member.code, *(getattr(Member, f) for f in _FIELDS))
-    return {row.code: row for row in session.execute(query)}
-
-
-def _store_changes(session: Session, found: _Sorted, stored: dict[str, Any], *, actor: str) -> None:
-    """Update the changed members, keep their dated changes of status, unit or leader flag, and
-    audit each member whose status, unit or leader flag changed (a new name or position moves
-    no target), dated the day the change holds from."""
-    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
-    kept: list[dict[str, Any]] = []
-    audited: dict[date, list[Change]] = defaultdict(list)
-    for value in found.changed:
-        old, (day, _) = stored[value["code"]], found.since[value["code"]]
-        diff = diff_of(
-            {"status": old.status, "unit": codes[old.unit_id], "leader": old.leader},
-            {"status": value["status"], "unit": codes[value["unit_id"]], "leader": value["leader"]},
-        )
-        kept += [  # what member_change keeps: a dated change of status, unit or leader flag
-            {
-                "member_id": old.id,
-                "changed_on": day,
-                "field": f,
-                "old": _kept(o),
-                "new": _kept(n),
-                "actor": actor,
-            }
-            for f, (o, n) in diff.items()
-        ]
-        if diff:
-            change = Change(
-                old.id, None, value["unit_id"], old.id, old.status, value["status"], diff
-            )
-            audited[day].append(change)
-    if kept:
-        session.execute(insert(MemberChange), kept)
-    session.execute(update(Member), [{**v, "id": stored[v["code"]].id} for v in found.changed])
-    for day in sorted(audited):
-        record_changes(session, MEMBER, ROSTER_UPDATE, audited[day], at=day, actor=actor)
-
-
-def _out_of_order(
-    session: Session, sheet: Sheet, found: _Sorted, stored: dict[str, Any]
-) -> list[Problem]:
-    """The changed rows dated before their member's last kept change: a member's dated changes
-    stay in order, so the roster on any day is read from them."""
-    ids = {stored[code].id: code for code in found.since}
-    query = select(MemberChange.member_id, func.max(MemberChange.changed_on)).group_by(
-        MemberChange.member_id
-    )
-    last: dict[int, date] = {}
-    for statement in in_lists(query, MemberChange.member_id, ids):
-        last.update(session.execute(statement).all())
-    problems = []
-    for member_id, day in sorted(last.items(), key=lambda kept: found.since[ids[kept[0]]][1]):
-        since, number = found.since[ids[member_id]]
-        if since < day:
-            message = f"{since:%d/%m/%Y} is before the member's last change, on {day:%d/%m/%Y}"
-            problems.append(sheet.problem(number, "since", message))
+def _stage_file(session: Session, sheet: Sheet, rows: Iterator[SheetRow], on: date) -> Problems:
+    """Stage every row of the file as it is read; what is wrong with a row by itself is
+    returned (the first Problems.KEPT of it)."""
+    problems = Problems()
+    with stage_rows(session, MEMBER_STAGE) as add:
+        for line in rows:
+            add(_staged(sheet, line, on, problems))
     return problems
 
 
-def _kept(value: object) -> str:
-    """A changed field's value as member_change keeps it: a leader flag as yes or no."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
+def _staged(sheet: Sheet, line: SheetRow, on: date, problems: Problems) -> tuple[Any, ...]:
+    cells = line.cells
+    code, unit = cells.get("code", ""), cells.get("unit", "")
+    member = _valid(sheet, line, on, problems)
+    if member is None or "\x00" in "".join(cells.values()):
+        # A NUL is refused by the reader once the rows are done; no database text holds one.
+        return (line.number, code.replace("\x00", ""), unit.replace("\x00", ""), False, *_NOTHING)
+    day = member.since or on
+    return (
+        line.number,
+        code,
+        unit,
+        True,
+        member.full_name,
+        member.leader,
+        member.position,
+        member.status.value,
+        day,
+        member.since is not None,
+    )
 
 
-def _keep_joined(
-    session: Session, found: _Sorted, ids: dict[str, int], *, first_roster: bool, actor: str
-) -> None:
-    """Keep the day each new member joined (`JOINED`, to the unit joined), what a plan's cut-off
-    for new members and the roster on a past day are read from. The first roster imported is
-    the organisation as it stands, not members joining: its rows are kept only with a `since`."""
-    joined = [j for j in found.joined if not first_roster or j[0] in found.dated]
-    if not joined:
-        return
-    codes = dict(session.execute(select(Unit.id, Unit.code)).all())
-    kept = [
-        {
-            "member_id": ids[code],
-            "changed_on": day,
-            "field": JOINED,
-            "old": "",
-            "new": codes[unit],
-            "actor": actor,
-        }
-        for code, unit, _, _, day in joined
-    ]
-    session.execute(insert(MemberChange), kept)
+def _valid(sheet: Sheet, line: SheetRow, on: date, problems: Problems) -> MemberRow | None:
+    """The row as a member, or None with what is wrong with it in `problems`."""
+    try:
+        member = MemberRow.model_validate(line.cells)
+    except ValidationError as exc:
+        problems += problems_of(sheet, line.number, exc)
+        return None
+    if member.since is not None and member.since > on:
+        # The roster records what happened: a change holds from a day already come.
+        message = f"{member.since:%d/%m/%Y} is after the import's date {on:%d/%m/%Y}"
+        problems.append(sheet.problem(line.number, "since", message))
+        return None
+    return member
 
 
-def _audit_joined(
-    session: Session,
-    joined: list[tuple[str, int, bool, str, date]],
-    ids: dict[str, int],
-    *,
-    actor: str,
-) -> None:
-    """The new members' events, set-based: one append per day, status and leader flag."""
-    groups: dict[tuple[date, str, bool], list[tuple[int, None, int, int]]] = defaultdict(list)
-    for code, unit_id, leader, status, day in joined:
-        groups[(day, status, leader)].append((ids[code], None, unit_id, ids[code]))
-    for (day, status, leader), rows in sorted(groups.items()):
-        rows.sort()
-        record_additions(
-            session,
-            MEMBER,
-            ROSTER_ADD,
-            status,
-            rows,
-            at=day,
-            actor=actor,
-            shared={"leader": leader},
-        )
+def _merged(*found: Problems) -> Problems:
+    """The problems of several checks, each in row order, as one list in row order (a row's
+    own in the order of the checks): the first Problems.KEPT kept, all of them counted."""
+    merged = Problems()
+    merged += sorted(chain.from_iterable(found), key=lambda p: p.row or 0)
+    merged.more += sum(f.more for f in found)
+    return merged
 
 
-def _new_ids(session: Session, codes: list[str], stored: dict[str, Any]) -> dict[str, int]:
-    """The ids of the members just inserted: above every stored id (one range read), or, for
-    any the range missed, looked up by code."""
-    first = max((row.id for row in stored.values()), default=0)
-    ids = dict(session.execute(select(Member.code, Member.id).where(Member.id > first)).all())
-    missed = [code for code in codes if code not in ids]
-    for query in in_lists(select(Member.code, Member.id), Member.code, missed):
-        ids.update(session.execute(query).all())  # rows, not the Result: it has keys()
-    return ids
+def _listed(session: Session, query: Select[Any], problem: Callable[[Any], Problem]) -> Problems:
+    """The problems of `query`'s rows (in row order): the first Problems.KEPT read, all counted."""
+    found = Problems()
+    rows = session.execute(query.limit(Problems.KEPT + 1)).all()
+    found += (problem(row) for row in rows[: Problems.KEPT])
+    if len(rows) > Problems.KEPT:
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        found.more = (session.scalar(counted) or 0) - Problems.KEPT
+    return found
+
+
+_S = MEMBER_STAGE.c
+
+
+def _duplicates(session: Session, sheet: Sheet) -> Problems:
+    """Every row repeating an earlier row's code, naming the first."""
+    first = (
+        select(_S.code, func.min(_S.row_no).label("first"))
+        .where(_S.code != "")
+        .group_by(_S.code)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    query = (
+        select(_S.row_no, _S.code, first.c.first)
+        .join(first, first.c.code == _S.code)
+        .where(_S.row_no > first.c.first)
+        .order_by(_S.row_no)
+    )
+    return _listed(
+        session,
+        query,
+        lambda r: sheet.problem(r.row_no, "code", f"duplicate code '{r.code}' (row {r.first})"),
+    )
+
+
+def _unknown_units(session: Session, sheet: Sheet) -> Problems:
+    """Every row naming a unit that is not stored, or that holds units rather than members."""
+    unit = Unit.__table__.c
+    query = (
+        select(_S.row_no, _S.unit, unit.id)
+        .outerjoin(Unit, unit.code == _S.unit)
+        .where(_S.unit != "", or_(unit.id.is_(None), unit.holds_members.is_(False)))
+        .order_by(_S.row_no)
+    )
+
+    def problem(row: Any) -> Problem:
+        if row.id is None:
+            return sheet.problem(row.row_no, "unit", f"unknown unit '{row.unit}'")
+        message = f"'{row.unit}' has units under it and holds no members"
+        return sheet.problem(row.row_no, "unit", message)
+
+    return _listed(session, query, problem)
+
+
+def _out_of_order(session: Session, sheet: Sheet, duplicates: bool) -> Problems:
+    """The changed rows dated before their member's last kept change: a member's dated changes
+    stay in order, so the roster on any day is read from them."""
+    kept = MemberChange.__table__.c
+    last = func.max(kept.changed_on)
+    query = (
+        changed_rows(first_of_code=duplicates)
+        .add_columns(last.label("last"))
+        .join(MemberChange, kept.member_id == Member.__table__.c.id)
+        .group_by(_S.row_no, _S.day)
+        .having(_S.day < last)
+        .order_by(_S.row_no)
+    )
+
+    def problem(row: Any) -> Problem:
+        message = f"{row.day:%d/%m/%Y} is before the member's last change, on {row.last:%d/%m/%Y}"
+        return sheet.problem(row.row_no, "since", message)
+
+    return _listed(session, query, problem)

@@ -220,15 +220,28 @@ def test_a_million_bad_rows_are_counted_not_kept(town: Engine, tmp_path: Path) -
 
 
 def test_new_ids_below_a_stored_one_are_looked_up_by_code(town: Engine, tmp_path: Path) -> None:
-    """The ids of members just inserted that the range above the stored ids misses (another
-    writer's sequence interleaved) are found by code."""
-    from types import SimpleNamespace
+    """The ids of members just inserted below a stored one (another writer's sequence
+    interleaved) are found by code: their events and joining name them."""
+    from sqlalchemy import insert
 
-    from campaign.intake.member_roster import _new_ids
+    from models.audit import AuditEvent
 
-    rows = [["M1", "An", "B1", "no", "", "active"]]
-    _load(town, write_csv(tmp_path / "m.csv", MEMBER_HEADER, rows))
+    _load(town, write_csv(tmp_path / "m.csv", MEMBER_HEADER, [["M1", "An", "B1", "no"]]))
     with transaction(town) as session:
-        stored_id = session.scalar(select(Member.id).where(Member.code == "M1"))
-        higher = {"ZZ": SimpleNamespace(id=(stored_id or 0) + 1_000)}
-        assert _new_ids(session, ["M1"], higher) == {"M1": stored_id}
+        unit_id = session.scalar(select(Unit.id).where(Unit.code == "B1"))
+        session.execute(
+            insert(Member).values(id=1_000, code="ZZ", full_name="Zed", unit_id=unit_id)
+        )
+    added = [["M1", "An", "B1", "no"], ["ZZ", "Zed", "B1", "no"], ["M2", "Ba", "B1", "no"]]
+    _load(town, write_csv(tmp_path / "m2.csv", MEMBER_HEADER, added), on=date(2023, 4, 2))
+    with transaction(town) as session:
+        ids = dict(session.execute(select(Member.code, Member.id)).all())
+        joined = session.scalars(
+            select(MemberChange.member_id).where(MemberChange.field == "joined")
+        ).all()
+        events = session.scalars(
+            select(AuditEvent.entity_id).where(AuditEvent.trigger == "roster_add")
+        ).all()
+    # On PostgreSQL the sequence stands below ZZ's id: M2's id is below it, as the title says.
+    assert joined == [ids["M2"]]
+    assert sorted(events) == sorted([ids["M1"], ids["M2"]])

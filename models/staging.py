@@ -1,0 +1,82 @@
+"""Staging an import: its rows written, as the file is read, to a table of the session's own
+(TEMPORARY), so that what needs the whole file (duplicates, references, the changes against
+what is stored) is SQL over that table, in the import's transaction, and no process holds the
+file whole.
+
+The one part that differs by database is the writer of the staged rows: PostgreSQL's bulk path,
+`COPY … FROM STDIN` through psycopg (its rows sent to the server on a second thread while the
+file is read), or on SQLite multi-row INSERTs on a second thread (`insert_behind`)."""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import MetaData, Table
+from sqlalchemy.orm import Session
+
+from models.bulk import insert_behind
+
+AddRow = Callable[[Sequence[Any]], None]
+StageWriter = Callable[[Session, Table], AbstractContextManager[AddRow]]
+
+
+def stage_table(name: str, *columns: Any) -> Table:
+    """A staging table's definition (created per import by `create_stage`): its own metadata,
+    not the schema's (Alembic knows nothing of it)."""
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+
+
+def create_stage(session: Session, table: Table) -> None:
+    """Create `table` for this session's transaction, emptied of any earlier import's rows."""
+    connection = session.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+    table.create(connection)
+
+
+def drop_stage(session: Session, table: Table) -> None:
+    """Drop a staging table once its import has been applied."""
+    session.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+
+
+def index_stage(session: Session, table: Table, *columns: str) -> None:
+    """Index the staged rows by `columns` once written (cheaper than as they come)."""
+    connection = session.connection()
+    # Written out, not an sqlalchemy Index: that would join the table's definition for good.
+    name = f"{table.name}_{'_'.join(columns)}"
+    connection.exec_driver_sql(f"CREATE INDEX {name} ON {table.name} ({', '.join(columns)})")
+
+
+@contextmanager
+def copy_rows(session: Session, table: Table) -> Iterator[AddRow]:
+    """PostgreSQL: `add(row)` writes a row of `table`'s columns into `COPY … FROM STDIN`; the
+    data goes to the server on psycopg's writer thread while the caller reads on. An error of
+    the block aborts the COPY (the server keeps none of its rows)."""
+    driver = session.connection().connection.driver_connection
+    columns = ", ".join(c.name for c in table.columns)
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        statement = f"COPY {table.name} ({columns}) FROM STDIN"
+        with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
+            yield copy.write_row
+
+
+@contextmanager
+def insert_rows(session: Session, table: Table) -> Iterator[AddRow]:
+    """SQLite: `add(row)` queues a row of `table`'s columns for multi-row INSERTs written on a
+    second thread (`insert_behind`)."""
+    with insert_behind(session, table.name, [c.name for c in table.columns]) as add:
+        yield add
+
+
+STAGE_WRITERS: dict[str, StageWriter] = {"postgresql": copy_rows, "sqlite": insert_rows}
+
+
+def stage_writer(session: Session) -> StageWriter:
+    """The writer of staged rows for the session's database."""
+    return STAGE_WRITERS[session.get_bind().dialect.name]
+
+
+def stage_rows(session: Session, table: Table) -> AbstractContextManager[AddRow]:
+    """Write rows of `table`'s columns, in order, as the caller produces them: `add(row)`. The
+    caller must not use the session inside the block."""
+    return stage_writer(session)(session, table)
