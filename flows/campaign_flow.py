@@ -22,10 +22,12 @@ from prefect.runtime import flow_run
 
 from campaign import reconcile
 from campaign.lock import campaign_lock
+from campaign.partition import Partition, partitions
 from campaign.reconcile import Progress
 from campaign.run_record import UnfinishedRun, check_run, unfinished_runs
 from flows.announce import announce, publish_head, publish_progress, publish_summary
 from flows.database_url import DATABASE, database, database_name, refuse_password
+from flows.fanout import run_partitions
 from models.calendar import today
 from models.db import get_engine, transaction
 from models.errors import OutOfScope
@@ -50,51 +52,18 @@ def start_run(
 
 @task(name="deploy-plan")
 def deploy_plan(code: str, as_of: dt.date, actor: str, url: str | None) -> tuple[int, int]:
-    """`campaign.reconcile.deploy_plan`: (obligations created, facts applied)."""
-    return reconcile.deploy_plan(database(url), code, as_of, actor)
+    """`campaign.reconcile.deploy_plan`: (obligations created, facts applied); the plans the
+    units issued are taken in by their partitions."""
+    return reconcile.deploy_plan(database(url), code, as_of, actor, plans=False)
 
 
-@task(name="hold-branch-sessions")
-def hold_branch_sessions(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
-    """`campaign.reconcile.hold_branch_sessions`: facts applied."""
-    return reconcile.hold_branch_sessions(database(url), code, as_of, actor)
-
-
-@task(name="collect-reports")
-def collect_reports(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
-    """`campaign.reconcile.collect_reports`: facts applied."""
-    return reconcile.collect_reports(database(url), code, as_of, actor)
-
-
-@task(name="screen-members")
-def screen_members(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
-    """`campaign.reconcile.screen_members`: facts applied."""
-    return reconcile.screen_members(database(url), code, as_of, actor)
-
-
-@task(name="commend-exemplars")
-def commend_exemplars(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
-    """`campaign.reconcile.commend_exemplars`: facts applied."""
-    return reconcile.commend_exemplars(database(url), code, as_of, actor)
-
-
-@task(name="report-upward")
-def report_upward(code: str, as_of: dt.date, actor: str, url: str | None) -> int:
-    """`campaign.reconcile.report_upward`: facts applied."""
-    return reconcile.report_upward(database(url), code, as_of, actor)
-
-
-@task(name="deadline-sweep")
-def deadline_sweep(
-    code: str,
-    as_of: dt.date,
-    actor: str,
-    url: str | None,
-    paths: list[str],
-    subtree: bool = True,
-) -> int:
-    """`campaign.reconcile.deadline_sweep` of one scope: moves."""
-    return reconcile.deadline_sweep(database(url), code, as_of, actor, paths, subtree)
+@task(name="reconcile-owner")
+def reconcile_owner(
+    code: str, as_of: dt.date, actor: str, url: str | None, parts: list[Partition]
+) -> dict[str, int]:
+    """`campaign.reconcile.reconcile_owner`: the owner's own part, once the partitions are
+    done (facts of the units in none of them, the owner's own obligations)."""
+    return reconcile.reconcile_owner(database(url), code, as_of, actor, parts)
 
 
 @task(name="escalate")
@@ -121,27 +90,20 @@ def run_tasks(
     code: str, day: dt.date, actor: str, url: str | None, resume: int | None = None
 ) -> tuple[RunResult, CampaignStatus]:
     """The reconcile's tasks as task runs of this flow run, in the order of
-    `campaign.reconcile.reconcile` (for the unfinished run `resume`, its record taken up)."""
-    scopes = reconcile.sweep_scopes(database(url), code)
-    done = reconcile.progress_teller(PROGRESS.get(), reconcile.task_count(scopes))
+    `campaign.reconcile.reconcile` (for the unfinished run `resume`, its record taken up): the
+    partitions as child flow runs on the `campaign` pool's workers when a Prefect server has
+    the deployment, else as tasks here one after another (`flows.fanout`)."""
+    parts = partitions(database(url), code)
+    done = reconcile.progress_teller(PROGRESS.get(), reconcile.task_count(parts))
     run_id, first_seq = start_run(code, day, actor, url, resume)
     done(start_run.name)
     created, applied = deploy_plan(code, day, actor, url)
     done(deploy_plan.name)
-    # Each task that takes in facts returns how many it applied.
-    applied += hold_branch_sessions(code, day, actor, url)
-    done(hold_branch_sessions.name)
-    applied += collect_reports(code, day, actor, url)
-    done(collect_reports.name)
-    applied += screen_members(code, day, actor, url)
-    done(screen_members.name)
-    applied += commend_exemplars(code, day, actor, url)
-    done(commend_exemplars.name)
-    applied += report_upward(code, day, actor, url)
-    done(report_upward.name)
-    for scope in scopes:
-        deadline_sweep(code, day, actor, url, scope.paths, subtree=scope.subtree)
-        done(deadline_sweep.name)
+    # Each part returns how many facts it applied.
+    for part in run_partitions(code, day, actor, url, parts, done):
+        applied += int(part.get("facts_applied", 0))
+    applied += reconcile_owner(code, day, actor, url, parts)["facts_applied"]
+    done(reconcile_owner.name)
     notices = escalate(code, day, actor, url)
     done(escalate.name)
     counts = {"facts_applied": applied, "obligations_created": created}

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EventsPer = Literal["notice", "step"]
+EventsPer = Literal["auto", "notice", "step"]
 
 
 class Settings(BaseSettings):
@@ -24,11 +24,19 @@ class Settings(BaseSettings):
         default="Asia/Ho_Chi_Minh", description="Timezone in which 'today' is judged."
     )
     events_per: EventsPer = Field(
-        default="notice",
+        default="auto",
         description="The Prefect events a run announces its notices by: one per notice (the "
         "unit and level as the event's resource labels), or one per ladder step and level "
         "naming up to ~90 late units as related resources (a province's run issues thousands "
-        "of notices, each event costing Prefect's server milliseconds).",
+        "of notices, each event costing Prefect's server milliseconds); `auto`: per notice "
+        "when a run announces few notices, per step otherwise.",
+    )
+    partition_runs: Literal["auto", "in-process", "deployment"] = Field(
+        default="auto",
+        description="How a run reconciles its partitions: as flow runs of the "
+        "`campaign-partition/partition` deployment that the workers of the `campaign` pool "
+        "take, in the run's own process one after another, or `auto`: the deployment when a "
+        "Prefect server is configured (PREFECT_API_URL) and the deployment exists there.",
     )
     run_lock_wait_seconds: float = Field(
         default=60.0,

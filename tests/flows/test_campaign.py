@@ -152,7 +152,8 @@ def test_a_run_publishes_the_audit_head_it_ended_on(town: Engine, tmp_path: Path
 
 def test_the_cli_follows_a_run_task_by_task(town: Engine) -> None:
     """What the progress bar of `campaign run` is told: every task of the flow as it ends, in
-    order, with the run's number of tasks (the town is one district: one sweep)."""
+    order, with the run's number of tasks (the town's grassroots organisations: one
+    partition)."""
     seen: list[tuple[str, int]] = []
     url = town.url.render_as_string(hide_password=False)
     result = flow.run_campaign(
@@ -166,19 +167,15 @@ def test_the_cli_follows_a_run_task_by_task(town: Engine) -> None:
     assert [task for task, _ in seen] == [
         "start-run",
         "deploy-plan",
-        "hold-branch-sessions",
-        "collect-reports",
-        "screen-members",
-        "commend-exemplars",
-        "report-upward",
-        "deadline-sweep",
+        "reconcile-partition",
+        "reconcile-owner",
         "escalate",
         "finish-run",
     ]
     assert {total for _, total in seen} == {len(seen)}
     assert flow.PROGRESS.get() is None  # the observer does not outlive its run
     run_flow(town, "2023-05-21")  # nor follows the next one
-    assert len(seen) == 10
+    assert len(seen) == 6
 
 
 def _task_runs(flow_run: str, count: int) -> list[str]:

@@ -44,7 +44,14 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     the URL at once, its health awaited before the first use."""
     with local_prefect_server(tmp_path_factory.mktemp("prefect"), ready=False) as api:
         wait_healthy(api)
-        yield api
+        # The runs' partitions in their own process (tests/flows/test_fanout.py: on workers).
+        os.environ["CAMPAIGN_PARTITION_RUNS"] = "in-process"
+        get_settings.cache_clear()
+        try:
+            yield api
+        finally:
+            os.environ.pop("CAMPAIGN_PARTITION_RUNS")
+            get_settings.cache_clear()
 
 
 def _prefect(*args: str) -> str:
