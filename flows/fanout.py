@@ -1,0 +1,212 @@
+"""A run's partitions as child flow runs of the `campaign-partition/partition` deployment, which
+every worker polling the `campaign` pool takes its share of (on this machine or others); or, with
+no Prefect server, as tasks of the run's own flow run, one after another. Either way each
+partition's work is `campaign.partition.reconcile_partition`, with the same end state.
+
+The parent waits for its children. A child that fails is retried by Prefect (the flow's
+`retries`); one that ends failed after them fails the run, naming its partition. A child whose
+process died (its worker killed, or its machine) is crashed: when Prefect says so, or when the
+worker that took it has stopped sending heartbeats, the parent marks it crashed and submits the
+partition again (its work is idempotent), at most `RESUBMITS` times."""
+
+import datetime as dt
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from campaign.partition import Partition
+from flows.database_url import database_name
+from flows.partition_flow import partition_task
+from models.errors import CampaignError
+from models.settings import get_settings
+
+DEPLOYMENT = "campaign-partition/partition"  # flow name / deployment name
+POOL = "campaign"
+POLL_SECONDS = 2.0
+RESUBMITS = 2
+# A worker is gone when it missed this many heartbeats (Prefect's own rule for OFFLINE).
+MISSED_HEARTBEATS = 3
+
+
+class PartitionFailed(CampaignError):
+    """A partition's flow run ended failed (after its retries), cancelled, or crashed too often."""
+
+
+def through_deployment() -> bool:
+    """Whether the partitions run as flow runs of the deployment (`CAMPAIGN_PARTITION_RUNS`;
+    `auto`: when a Prefect server is configured, knows the deployment, and a worker of the
+    pool other than the one running this run sends heartbeats)."""
+    mode = get_settings().partition_runs
+    if mode == "in-process":
+        return False
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        if mode == "deployment":
+            raise PartitionFailed("CAMPAIGN_PARTITION_RUNS=deployment needs PREFECT_API_URL")
+        return False
+    try:
+        with get_client(sync_client=True) as client:
+            client.read_deployment_by_name(DEPLOYMENT)
+            workers = [w.name for w in client.read_workers_for_work_pool(POOL)]
+            gone = _gone_workers(client)
+    except ObjectNotFound:
+        if mode == "deployment":
+            raise PartitionFailed(
+                f"no deployment {DEPLOYMENT} on the Prefect server: prefect deploy --all"
+            ) from None
+        return False
+    # `auto` waits for no worker: one besides the worker running this run must be polling
+    # (a worker started with --run-once takes nothing more while it runs this run).
+    mine = os.environ.get("PREFECT__WORKER_NAME")
+    return mode == "deployment" or any(w not in gone and w != mine for w in workers)
+
+
+def run_partitions(
+    code: str,
+    day: dt.date,
+    actor: str,
+    url: str | None,
+    parts: list[Partition],
+    done: Callable[[str], None],
+) -> list[dict[str, Any]]:
+    """Reconcile every partition of `parts` at `day`: through the deployment or in this
+    process, one after another (`through_deployment`); `done` is told as each ends. What each
+    returned (its counts, its partition, its worker), in their order."""
+    if not parts:
+        return []
+    if not through_deployment():
+        results = []
+        for part in parts:
+            results.append(partition_task(code, day, actor, url, part.key, list(part.paths)))
+            done(partition_task.name)
+        return results
+    children = [_Child(p.key, list(p.paths)) for p in parts]
+    for child in children:
+        child.submit(code, day, actor, url)
+    _wait(children, code, day, actor, url, done)
+    return _results(children)
+
+
+@dataclass
+class _Child:
+    """A partition's flow run as the parent follows it."""
+
+    key: str
+    paths: list[str]
+    flow_run_id: uuid.UUID | None = None
+    submitted: int = 0
+    done: bool = False
+
+    def submit(self, code: str, day: dt.date, actor: str, url: str | None) -> None:
+        from prefect.deployments import run_deployment
+
+        self.submitted += 1
+        parameters = {
+            "code": code,
+            "as_of": day.isoformat(),
+            "actor": actor,
+            "database_url": database_name(url),
+            "partition": self.key,
+            "paths": self.paths,
+        }
+        run = run_deployment(
+            DEPLOYMENT,
+            parameters=parameters,
+            timeout=0,
+            as_subflow=True,
+            tags=[f"campaign:{code}", f"partition:{self.key}"],
+            flow_run_name=f"{code}-{day.isoformat()}-{self.key}-{self.submitted}",
+        )
+        self.flow_run_id = run.id  # type: ignore[union-attr]
+
+
+def _wait(
+    children: list[_Child],
+    code: str,
+    day: dt.date,
+    actor: str,
+    url: str | None,
+    done: Callable[[str], None],
+) -> None:
+    """Follow the children until each completed; resubmit a crashed one, fail on a failed one."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    while not all(c.done for c in children):
+        time.sleep(POLL_SECONDS)
+        waiting = {c.flow_run_id: c for c in children if not c.done}
+        with get_client(sync_client=True) as client:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(waiting)))
+            )
+            gone = _gone_workers(client)
+            for run in runs:
+                child, state = waiting[run.id], run.state
+                if state is None:
+                    continue
+                worker = run.labels.get("prefect.worker.name")
+                orphan = (state.is_running() or state.is_pending()) and worker in gone
+                if state.is_completed():
+                    child.done = True
+                    done("reconcile-partition")
+                elif state.is_crashed() or orphan:
+                    _crashed(client, child, run, orphan, worker)
+                    child.submit(code, day, actor, url)
+                elif state.is_final():
+                    raise PartitionFailed(
+                        f"partition {child.key} of {code} as of {day}: its flow run "
+                        f"{run.name} ended {state.name}: {state.message or ''}".rstrip(": ")
+                    )
+
+
+def _crashed(client: Any, child: _Child, run: Any, orphan: bool, worker: Any) -> None:
+    """Mark an orphaned child crashed (its worker is gone); refuse a child crashed too often."""
+    from prefect.states import Crashed
+
+    if orphan:
+        message = f"worker {worker} stopped sending heartbeats while running it"
+        client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+    if child.submitted > RESUBMITS:
+        raise PartitionFailed(
+            f"partition {child.key}: its flow run crashed {child.submitted} times "
+            f"(last {run.name}): see its worker's log"
+        )
+
+
+def _gone_workers(client: Any) -> set[str]:
+    """The workers of the pool that missed `MISSED_HEARTBEATS` heartbeats."""
+    now = dt.datetime.now(dt.UTC)
+    gone = set()
+    for worker in client.read_workers_for_work_pool(POOL):
+        seconds = (worker.heartbeat_interval_seconds or 30) * MISSED_HEARTBEATS
+        last = worker.last_heartbeat_time
+        if last is None or (now - last).total_seconds() > seconds:
+            gone.add(worker.name)
+    return gone
+
+
+def _results(children: list[_Child]) -> list[dict[str, Any]]:
+    """What each child returned, read from the artifact it left (`partition_flow`)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    ids = [c.flow_run_id for c in children]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
+        )
+    by_run = {a.flow_run_id: a for a in artifacts}
+    results = []
+    for child in children:
+        artifact = by_run.get(child.flow_run_id)
+        data = artifact.data if artifact is not None else None
+        rows: list[dict[str, Any]] = json.loads(data) if isinstance(data, str) else []
+        results.append(rows[0] if rows else {"partition": child.key})
+    return results
