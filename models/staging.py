@@ -7,7 +7,7 @@ The one part that differs by database is the writer of the staged rows: PostgreS
 `COPY … FROM STDIN` through psycopg (its rows sent to the server on a second thread while the
 file is read), or on SQLite multi-row INSERTs on a second thread (`insert_behind`)."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -52,12 +52,34 @@ def copy_rows(session: Session, table: Table) -> Iterator[AddRow]:
     """PostgreSQL: `add(row)` writes a row of `table`'s columns into `COPY … FROM STDIN`; the
     data goes to the server on psycopg's writer thread while the caller reads on. An error of
     the block aborts the COPY (the server keeps none of its rows)."""
+    with _copy(session, table.name, [c.name for c in table.columns]) as add:
+        yield add
+
+
+@contextmanager
+def _copy(session: Session, table: str, columns: Sequence[str]) -> Iterator[AddRow]:
     driver = session.connection().connection.driver_connection
-    columns = ", ".join(c.name for c in table.columns)
     with driver.cursor() as cursor:  # type: ignore[union-attr]
-        statement = f"COPY {table.name} ({columns}) FROM STDIN"
+        statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
         with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
             yield copy.write_row
+
+
+@contextmanager
+def bulk_behind(
+    session: Session, table: str, columns: Sequence[str], *, shared: Mapping[str, Any]
+) -> Iterator[AddRow]:
+    """Write rows into a stored `table` by the database's bulk path while the caller goes on
+    producing them: `add(row)`, a row of `columns`, the `shared` columns the same in every row.
+    PostgreSQL: COPY (as `copy_rows`); SQLite: `insert_behind`. The caller must not use the
+    session inside the block; its transaction rolls back the rows on any error."""
+    if session.get_bind().dialect.name != "postgresql":
+        with insert_behind(session, table, columns, shared=shared) as add:
+            yield add
+        return
+    values = tuple(shared.values())
+    with _copy(session, table, [*columns, *shared]) as write:
+        yield lambda row: write((*row, *values))
 
 
 @contextmanager

@@ -4,7 +4,7 @@ lifecycles (replayed in date order), then store it whole or not at all."""
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,14 +15,15 @@ from sqlalchemy.orm import Session
 
 from campaign.fact_kinds import FACT_KINDS, SCREENING_TRIGGERS, Reporter, fact_transition
 from campaign.intake.fact_replay import PendingFact, ReplayContext, replay_lifecycles
-from models.bulk import in_lists, insert_behind, without_gc_pauses
+from models.bulk import in_lists, without_gc_pauses
 from models.campaigns import Campaign, get_campaign
 from models.dates import parse_day
 from models.errors import InputError, Problem, Problems
 from models.facts import FACT_COLUMNS, Fact, FactKind, FactRow
-from models.files import Sheet, read_sheet
+from models.files import Sheet, SheetRow, stream_sheet
 from models.members import Member, MemberChange, MemberStatus
 from models.plans import PlanFile
+from models.staging import bulk_behind
 from models.units import Unit, UnitKind
 from models.validation import problems_of
 
@@ -60,6 +61,7 @@ class _Context:
     today: dt.date
     within: str | None = None  # the path of the importing account's unit, if it is bound to one
     problems: list[Problem] = field(default_factory=Problems)
+    rows: int = 0  # the rows read so far
     reportable: dict[tuple[int, FactKind], bool] = field(default_factory=dict)
 
     @cached_property
@@ -85,31 +87,62 @@ def import_facts(
     form's) for campaign `code`; refuse the whole of it on any bad row. With `within` (a unit's
     path), a row whose unit lies outside that subtree is refused too."""
     campaign = get_campaign(session, code)
-    sheet = source if isinstance(source, Sheet) else read_sheet(source, FACT_COLUMNS)
-    context = _context(session, campaign, sheet, today)
+    sheet, lines = _passes(source)
+    named, days = _named(lines())
+    context = _context(session, campaign, sheet, today, named)
     context.within = within
     # One import of a campaign's facts at a time (SQLite's writes are serial already): the
     # facts stored before this one are exactly those up to `stored_up_to`.
     session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     stored_up_to = session.scalar(select(func.max(Fact.id))) or 0
-    known = _known_keys(session, campaign.id, sheet)
-    # The new facts are written on a second thread while the rest of the file is checked; a
-    # bad row anywhere rolls them back to this savepoint, whatever the caller does next.
-    # (The block touches no database: the context holds what the checks need.)
+    known = _known_keys(session, campaign.id, days)
+    # The new facts are written (COPY on PostgreSQL) while the rest of the file is read and
+    # checked; a bad row anywhere rolls them back to this savepoint, whatever the caller does
+    # next. (The block touches no database: the context holds what the checks need.) Only the
+    # facts a lifecycle replays are kept in memory, not the file.
     shared = {"campaign_id": campaign.id, "recorded_by": actor, "recorded_on": today}
     with session.begin_nested():
-        fresh: list[PendingFact] = []
-        with insert_behind(session, "fact", FACT_COLUMNS_STORED, shared=shared) as store:
-            for pending in _unique(r for r in _parse(context) if r.key not in known):
+        moving: list[PendingFact] = []
+        recorded = 0
+        with bulk_behind(session, "fact", FACT_COLUMNS_STORED, shared=shared) as store:
+            for pending in _unique(r for r in _parse(context, lines()) if r.key not in known):
                 store(_stored(pending))
-                fresh.append(pending)
-        replay_lifecycles(session, _replay_context(context), fresh, stored_up_to)
+                recorded += 1
+                if pending.moves is not None:
+                    moving.append(pending)
+        replay_lifecycles(session, _replay_context(context), moving, stored_up_to)
         if context.problems:
             raise InputError(context.problems)
-    return FactsSummary(sheet.name, len(sheet.rows), len(fresh), len(sheet.rows) - len(fresh))
+    return FactsSummary(sheet.name, context.rows, recorded, context.rows - recorded)
 
 
-def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date) -> _Context:
+def _passes(source: Path | Sheet) -> tuple[Sheet, Callable[[], Iterator[SheetRow]]]:
+    """The sheet, and its rows afresh at each call: a file is read twice, streamed (first the
+    members and days it names, then its facts), never held whole; a form's rows are in hand."""
+    if isinstance(source, Sheet):
+        return source, lambda: iter(source.rows)
+    sheet, first = stream_sheet(source, FACT_COLUMNS)
+    opened = [first]
+
+    def rows() -> Iterator[SheetRow]:
+        return opened.pop() if opened else stream_sheet(source, FACT_COLUMNS)[1]
+
+    return sheet, rows
+
+
+def _named(lines: Iterable[SheetRow]) -> tuple[set[str], set[str]]:
+    """The member codes the rows name, and their date cells as written."""
+    named: set[str] = set()
+    days: set[str] = set()
+    for line in lines:
+        named.add(line.cells.get("member", ""))
+        days.add(line.cells.get("date", ""))
+    return named - {""}, days
+
+
+def _context(
+    session: Session, campaign: Campaign, sheet: Sheet, today: dt.date, named: set[str]
+) -> _Context:
     owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
     units = {
         code: _UnitInfo(uid, UnitKind(kind), holds, path.startswith(owner_path), path)
@@ -117,7 +150,6 @@ def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date)
             select(Unit.code, Unit.id, Unit.kind, Unit.holds_members, Unit.path)
         )
     }
-    named = {line.cells.get("member", "") for line in sheet.rows} - {""}
     query = select(Member.code, Member.id, Member.unit_id, Member.status)
     chosen = [query] if len(named) > SCAN_ABOVE else in_lists(query, Member.code, named)
     members = {
@@ -166,12 +198,12 @@ def _day_or_none(cell: str) -> dt.date | None:
         return None
 
 
-def _known_keys(session: Session, campaign_id: int, sheet: Sheet) -> set[str]:
+def _known_keys(session: Session, campaign_id: int, cells: set[str]) -> set[str]:
     """The keys of stored facts the file's rows could repeat: those dated within the file's days
     (a range of the key index, since a key starts with its ISO date: a day's file reads a day's
     keys, not the campaign's), or every key when a date cell is not plainly written."""
     query = select(Fact.key).where(Fact.campaign_id == campaign_id)
-    days = [_day_or_none(cell) for cell in {line.cells.get("date", "") for line in sheet.rows}]
+    days = [_day_or_none(cell) for cell in cells]
     if days and None not in days:
         first, last = min(d for d in days if d), max(d for d in days if d)
         after_last = last + dt.timedelta(days=1)
@@ -187,9 +219,10 @@ def _unique(rows: Iterable[PendingFact]) -> Iterator[PendingFact]:
             yield row
 
 
-def _parse(context: _Context) -> Iterator[PendingFact]:
-    """The file's valid rows, as they are checked; the others become problems."""
-    for line in context.sheet.rows:
+def _parse(context: _Context, lines: Iterable[SheetRow]) -> Iterator[PendingFact]:
+    """The file's valid rows, as they are checked (and counted); the others become problems."""
+    for line in lines:
+        context.rows += 1
         try:
             fact = FactRow.model_validate(line.cells)
         except ValidationError as exc:

@@ -8,6 +8,7 @@ from sqlalchemy import Column as Field
 
 from models.db import transaction
 from models.staging import (
+    bulk_behind,
     copy_rows,
     create_stage,
     drop_stage,
@@ -64,3 +65,19 @@ def test_an_error_while_staging_leaves_the_transaction_usable(engine: Engine) ->
         create_stage(session, STAGE)
         assert session.execute(select(STAGE.c.row_no)).all() == []
         drop_stage(session, STAGE)
+
+
+def test_bulk_behind_writes_rows_and_their_shared_columns(engine: Engine) -> None:
+    """A stored table's rows by the bulk path (COPY on PostgreSQL), each with the columns its
+    rows share."""
+    with transaction(engine) as session:
+        create_stage(session, STAGE)
+        shared = {"day": date(2023, 5, 1), "flag": True}
+        with bulk_behind(session, STAGE.name, ["row_no", "text"], shared=shared) as add:
+            for number in range(5_000):
+                add((number, f"dòng {number}"))
+        stored = session.execute(select(*STAGE.c).order_by(STAGE.c.row_no)).all()
+        drop_stage(session, STAGE)
+    assert [tuple(row) for row in stored] == [
+        (number, f"dòng {number}", date(2023, 5, 1), True) for number in range(5_000)
+    ]
