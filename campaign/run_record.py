@@ -13,7 +13,7 @@ from models.audit import AuditEvent
 from models.campaigns import Campaign, get_campaign
 from models.errors import OutOfScope
 from models.runs import Run
-from states.audit_chain import campaign_chains, checkpoint, now_utc
+from states.audit_chain import bind_chains, now_utc
 from states.campaign import CAMPAIGN, CampaignState
 from states.engine import FireContext, fire
 from states.obligation import DONE
@@ -111,7 +111,8 @@ def finish_run(
     """Close the run's record and move the campaign's last run date (never back); returns the
     transitions of this attempt (a resumed run adds them to what its first attempt did). When
     the campaign's work has chains of its own, a checkpoint in the main chain binds their heads
-    (`states.audit_chain.checkpoint`); a campaign with the main chain alone gets none."""
+    (`states.audit_chain.bind_chains`): none for a campaign with the main chain alone, none
+    when the heads are those the last checkpoint bound."""
     transitions = int(
         session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.seq > first_seq)
@@ -124,8 +125,7 @@ def finish_run(
         .values(finished_at=now_utc(), transitions=Run.transitions + transitions, summary=summary)
     )
     run_date, actor = session.execute(select(Run.as_of, Run.actor).where(Run.id == run_id)).one()
-    if campaign_chains(session, campaign.id):
-        checkpoint(session, campaign.id, run_date, actor)
+    bind_chains(session, campaign.id, run_date, actor, since=first_seq)
     session.execute(
         update(Campaign)
         .where(

@@ -15,6 +15,7 @@ end of a run the main chain records the heads of the campaign's other chains (`c
 the kept head binds the main chain, its checkpoints bind the others (`states.audit_verify`)."""
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain as chained_ranges
@@ -54,6 +55,7 @@ __all__ = [
     "append_events",
     "append_moves",
     "audit_event",
+    "bind_chains",
     "campaign_chains",
     "canonical_payload",
     "chain_head",
@@ -237,6 +239,26 @@ def checkpoint(session: Session, campaign_id: int, at: dt.date, actor: str) -> i
         payload={chain: [seq, hash_] for chain, (seq, hash_) in heads.items()},
     )
     return append_events(session, [event])
+
+
+def bind_chains(session: Session, campaign_id: int, at: dt.date, actor: str, *, since: int) -> int:
+    """`checkpoint` the campaign's chains, unless it has none or their heads are those its last
+    checkpoint recorded (a run that moved nothing appends nothing); returns its seq, or 0.
+    `since`: a seq before the run's first event; a chain past it has moved."""
+    heads = campaign_chains(session, campaign_id)
+    if not heads:
+        return 0
+    if all(seq <= since for seq, _ in heads.values()):  # nothing moved in this run: look back
+        last = session.scalar(
+            select(AuditEvent.payload)
+            .where(AuditEvent.campaign_id == campaign_id, AuditEvent.entity == CHECKPOINT)
+            .where(AuditEvent.chain == MAIN)
+            .order_by(AuditEvent.seq.desc())
+            .limit(1)
+        )
+        if last is not None and json.loads(last) == {c: list(h) for c, h in heads.items()}:
+            return 0
+    return checkpoint(session, campaign_id, at, actor)
 
 
 def chain_head(session: Session) -> AuditHeadView:

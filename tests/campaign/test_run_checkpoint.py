@@ -53,3 +53,20 @@ def test_a_run_on_the_main_chain_alone_leaves_no_checkpoint(town: Engine) -> Non
         append_events(session, [audit_event(1), audit_event(2)])
         assert finish_run(session, run_id, campaign, first, {}) == 2
     assert _checkpoints(town) == []
+
+
+def test_a_run_that_moved_no_chain_adds_no_checkpoint(town: Engine) -> None:
+    """A second run at the same date changes nothing, the audit included; the next run that
+    moves a chain binds it again."""
+    with transaction(town) as session:
+        campaign = get_campaign(session, "T23")
+    chain = f"{campaign.id}:P1"
+    for moved in (True, False, False, True):
+        with transaction(town) as session:
+            run_id, first = begin_run(session, "T23", DAY, "tester")
+            if moved:
+                append_events(session, [audit_event(1)], chain)
+            finish_run(session, run_id, campaign, first, {})
+    assert len(_checkpoints(town)) == 2
+    with transaction(town) as session:
+        assert verify_chains(session).checkpoints == 2

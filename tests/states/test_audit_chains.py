@@ -323,3 +323,24 @@ def test_audit_verify_names_the_chains_it_verified(chains: Engine) -> None:
         "audit trail verified: 22 events in 3 chains, every chain intact, 1 checkpoint holds, "
         "holds the 1 kept heads\n"
     )
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_checkpoint_beside_an_append_still_checked(chains: Engine) -> None:
+    """An append to chain A numbered before a checkpoint but committed after it: the
+    checkpoint records A's head before that event, and verification looks it up."""
+    with chains.connect() as holder:
+        holding = Session(bind=holder)
+        late = append_events(holding, [audit_event(700)], A)
+        with transaction(chains) as session:
+            at = checkpoint(session, 1, dt.date(2023, 5, 20), "system")
+        holding.commit()
+        holding.close()
+    a = _chain(chains, A)
+    assert (a[-2]["seq"], a[-1]["seq"]) == (19, late) and late < at
+    with transaction(chains) as session:
+        assert tuple(verify_chains(session))[:3] == (23, 3, 1)
+    with attack(chains) as connection:
+        _rewrite_tail(connection, A, keep=8)
+    with pytest.raises(AuditBroken, match=rf"^event 19 in chain '1:A' has hash .* event {at} "):
+        _verify(chains)
