@@ -19,7 +19,6 @@ from sqlalchemy import (
     Text,
     and_,
     case,
-    exists,
     func,
     insert,
     literal,
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 
 from campaign.deploy import session_windows
 from campaign.fact_kinds import EVIDENCE, FACT_KINDS, fact_transition, kinds_moving
-from campaign.within import Within, facts_within, holders_within, obligations_within
+from campaign.within import Outside, Within, facts_within, holders_within, obligations_within
 from models.accounts import Account
 from models.bulk import in_lists
 from models.campaigns import Campaign
@@ -157,8 +156,11 @@ def apply_lifecycle_facts(
     scope = facts_within(session, within)
     for group in _number_rounds(session, campaign.id, ctx.as_of, kinds, *scope):
         _apply_group(session, campaign, group, ctx)
+    # the facts numbered, marked by their ids: the part's facts are sought once
+    numbered = Fact.id.in_(select(_ROUNDS.c.fact_id))
+    applied = session.execute(update(Fact).where(numbered).values(applied_on=ctx.as_of))
     _ROUNDS.drop(session.connection())
-    return mark_applied(session, campaign, ctx.as_of, kinds, within)
+    return int(getattr(applied, "rowcount", 0))
 
 
 def _apply_group(
@@ -212,7 +214,6 @@ def _open(
     append_events(
         session,
         [transition_event(lifecycle, row, "open", "", lifecycle.initial, ctx) for row in opened],
-        chain=ctx.chain,
     )
 
 
@@ -260,17 +261,14 @@ def _named_by_new_facts(
     """Rows (obligations, or units) whose unit or member id `column` is the `fact_column` of a
     fact of `fact_kind` not yet applied: the only ones new evidence can reach. Facts once
     applied were staged then, and an obligation created later is staged whole by
-    `stage_created`. `today`, for a part of the tree: also the facts applied at this date by
-    another part (that of the member's unit, not of their obligation), row by row."""
+    `stage_created`. `today`: also the facts applied at this date, by another part of the tree
+    (a member's fact is taken in by the part of the member's unit, which need not be that of
+    their obligation; a unit's, by its own part, below the owner's)."""
+    new = column.in_(select(fact_column).where(_unapplied(campaign_id, as_of, [fact_kind])))
     if not today:
-        return column.in_(select(fact_column).where(_unapplied(campaign_id, as_of, [fact_kind])))
-    return exists().where(
-        fact_column == column,
-        Fact.campaign_id == campaign_id,
-        Fact.kind == fact_kind,
-        Fact.date <= as_of,
-        or_(Fact.applied_on.is_(None), Fact.applied_on == as_of),
-    )
+        return new
+    applied = (Fact.campaign_id == campaign_id, Fact.applied_on == as_of, Fact.kind == fact_kind)
+    return or_(new, column.in_(select(fact_column).where(*applied)))
 
 
 def stage_first_evidence(
@@ -289,7 +287,9 @@ def stage_first_evidence(
     on = "member_id" if FACT_KINDS[kind].needs_member else "unit_id"
     owner, reporter = getattr(Obligation, on), getattr(Fact, on)
     value = _first_fact(campaign.id, as_of, kind, reporter == owner)
-    touched = _named_by_new_facts(campaign.id, as_of, kind, owner, reporter, within is not None)
+    # a unit's facts are taken in by the part its obligations are in; a member's need not be
+    today = within is not None and on == "member_id"
+    touched = _named_by_new_facts(campaign.id, as_of, kind, owner, reporter, today)
     scope = obligations_within(session, within)
     _stage(session, campaign.id, duty, value, *(which or (touched,)), *scope, found=not which)
 
@@ -348,7 +348,7 @@ def _new_sessions_reach(
     obligations of the units `within`. (Sessions reach up the tree only: a subtree's
     obligations are reached by its own units' sessions.)"""
     kind = EVIDENCE[ObligationKind.hold_session]
-    today = within is not None
+    today = isinstance(within, Outside)  # sessions reach up: a subtree's are its own units'
     scope = obligations_within(session, within)
     if per_branch:
         touched = _named_by_new_facts(

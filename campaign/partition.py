@@ -26,7 +26,7 @@ from models.campaigns import Campaign, get_campaign
 from models.db import transaction
 from models.facts import FactKind
 from models.obligations import ObligationKind
-from models.units import Unit, UnitKind
+from models.units import Unit
 from states.conditions import ladder_context
 from states.engine import FireContext
 
@@ -68,19 +68,22 @@ def fire_context(campaign: Campaign, as_of: dt.date, actor: str, chain: str = ""
 
 
 def partitions(engine: Engine, code: str) -> list[Partition]:
-    """The campaign's partitions: each child of its owner when the owner is the central
-    committee or a province (keyed by the child's code), else the owner's children in chunks
-    of about `campaign.sweep.SWEEP_UNITS` units (`chunk-1` …). Every child is in one, so the
-    units in none are the owner itself and those outside its tree."""
+    """The campaign's partitions: the children of its owner (the provinces of a national
+    campaign, the districts of a province, a town's grassroots organisations) in chunks of
+    about `campaign.sweep.SWEEP_UNITS` units, as the deadline sweep was chunked (a province of
+    the nation is a chunk of its own); keyed by the child's code when a chunk holds one, else
+    `chunk-1` …. Every child is in one, so the units in none are the owner itself and those
+    outside its tree."""
     with campaign_session(engine, code) as (session, campaign):
         owner = session.get_one(Unit, campaign.owner_id)
-        if owner.kind in (UnitKind.central.value, UnitKind.province.value):
-            children = session.execute(
-                select(Unit.code, Unit.path).where(Unit.parent_id == owner.id).order_by(Unit.path)
-            )
-            return [Partition(key=key, paths=[path]) for key, path in children]
         chunks = child_chunks(session, owner)
-        return [Partition(key=f"chunk-{n}", paths=paths) for n, paths in enumerate(chunks, 1)]
+        codes = dict(
+            session.execute(select(Unit.path, Unit.code).where(Unit.parent_id == owner.id)).all()
+        )
+    return [
+        Partition(key=codes[paths[0]] if len(paths) == 1 else f"chunk-{n}", paths=paths)
+        for n, paths in enumerate(chunks, 1)
+    ]
 
 
 # A step that takes in facts: in a transaction, for the campaign, its run's context and the part
