@@ -214,6 +214,7 @@ def _open(
     append_events(
         session,
         [transition_event(lifecycle, row, "open", "", lifecycle.initial, ctx) for row in opened],
+        chain=ctx.chain,
     )
 
 
