@@ -6,6 +6,7 @@ merged into another (`merged_into`) is dissolved and its members move to the sur
 member changes of that day; a unit dissolved outright must hold no member and no unit first."""
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +28,8 @@ from campaign.intake.unit_merge import Merger, merge_members, out_of_order_membe
 from models.calendar import today
 from models.dates import optional_day
 from models.errors import InputError, Problem, Problems
-from models.files import Column, Sheet, read_sheet
+from models.files import Column, Sheet, SheetRow, stream_sheet
+from models.staging import bulk_behind
 from models.units import Unit, UnitChange, UnitKind, UnitStatus, bump_roster_revision, refresh_paths
 from models.validation import Code, CodeRef, Name, problems_of
 from states.actors import SYSTEM_ACTOR
@@ -92,11 +94,13 @@ def _node(number: int, row: UnitRow) -> Node:
     )
 
 
-def _parse(sheet: Sheet, on: date) -> tuple[list[tuple[int, UnitRow]], list[Problem]]:
-    parsed: list[tuple[int, UnitRow]] = []
-    problems: list[Problem] = Problems()
+def _parse(
+    sheet: Sheet, lines: Iterator[SheetRow], on: date, problems: list[Problem]
+) -> Iterator[tuple[int, UnitRow]]:
+    """The file's valid rows and their numbers, as they are read; what is wrong with the
+    others goes to `problems`."""
     seen: dict[str, int] = {}
-    for row in sheet.rows:
+    for row in lines:
         try:
             unit = UnitRow.model_validate(row.cells)
         except ValidationError as exc:
@@ -119,8 +123,7 @@ def _parse(sheet: Sheet, on: date) -> tuple[list[tuple[int, UnitRow]], list[Prob
             message = "a unit merged into another is dissolved, not active"
             problems.append(sheet.problem(row.number, "status", message))
             continue
-        parsed.append((row.number, unit))
-    return parsed, problems
+        yield row.number, unit
 
 
 def _stored_nodes(session: Session) -> dict[str, Node]:
@@ -174,12 +177,14 @@ def import_units(
     by `actor` dated by the row's `since` (Từ ngày), else `on` (today); each change is kept in
     `unit_change` with that day. A unit merged into another hands its members over to it."""
     at = on or today()
-    sheet = read_sheet(path, UNIT_COLUMNS)
-    parsed, problems = _parse(sheet, at)
+    sheet, lines = stream_sheet(path, UNIT_COLUMNS)
     nodes = _stored_nodes(session)
     stored = dict(nodes)
-    for number, row in parsed:
+    problems: list[Problem] = Problems()
+    rows = 0  # the file streamed: its units held as the tree's nodes only
+    for number, row in _parse(sheet, lines, at, problems):
         nodes[row.code] = _node(number, row)
+        rows += 1
     problems += check_tree(sheet, nodes)
     changed = _changed(nodes, stored, at)
     if not problems:
@@ -195,17 +200,16 @@ def import_units(
     _keep(session, changed, ids, actor)
     merge_members(session, _mergers(changed), actor=actor)
     _audit(session, new, changed, ids, at=at, actor=actor)
-    rows = len(parsed)
     return ImportSummary(sheet.name, rows, len(new), len(changed), rows - len(new) - len(changed))
 
 
 def _store(session: Session, new: list[Node], changed: list[Changed], at: date) -> dict[str, int]:
     """Insert the new units, update the changed ones; the units' ids by code."""
-    if new:
-        session.execute(
-            insert(Unit),
-            [{"code": n.code, "name": n.name, "kind": n.kind.value, "path": ""} for n in new],
-        )
+    if new:  # by the database's bulk path (COPY on PostgreSQL); placed in the tree below
+        shared = {"path": "", "holds_members": False}
+        with bulk_behind(session, "unit", ["code", "name", "kind"], shared=shared) as add:
+            for n in new:
+                add((n.code, n.name, n.kind.value))
     ids = dict(session.execute(select(Unit.code, Unit.id)).all())
     touched = [(n, None, n.since or at) for n in new] + [(c.node, c.old, c.day) for c in changed]
     if touched:
