@@ -3,8 +3,8 @@ whole campaign (`campaign.status.campaign_status`, the figures `campaign status`
 while the data it is computed from stands still; any subtree is then cut from it in memory.
 
 What it is computed from changes only through what moves the data version read at every request
-(four indexed lookups): a transition of an obligation or anything audited (the audit's last
-seq), an import of units or members (the roster revision), a run started or finished (its
+(four small lookups): a transition of an obligation or anything audited (the heads of the audit
+chains), an import of units or members (the roster revision), a run started or finished (its
 record). Facts recorded between runs change no figure until a run takes them in."""
 
 import datetime as dt
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign.status import campaign_status
-from models.audit import AuditEvent
+from models.audit import AuditHead
 from models.campaigns import get_campaign
 from models.runs import Run
 from models.units import roster_revision
@@ -83,5 +83,8 @@ def _version(
         Run.campaign_id == campaign_id
     )
     last_run, finished = session.execute(runs).one()
-    audited = session.scalar(select(func.max(AuditEvent.seq)))
-    return (audited, roster_revision(session), last_run, finished, last_run_on, state)
+    # Every chain's head moves forward with each append it commits: their sum grows with every
+    # audited change, even when chains commit out of the order of their numbers (the last seq of
+    # the trail would not: a partition committing after a later-numbered one leaves it as it was).
+    audited = session.execute(select(func.sum(AuditHead.seq), func.count())).one()
+    return (*audited, roster_revision(session), last_run, finished, last_run_on, state)
