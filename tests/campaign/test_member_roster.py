@@ -61,9 +61,7 @@ def test_a_large_file_bad_near_its_end_stores_nothing(town: Engine, tmp_path: Pa
     rows[-10][2] = "G1"  # a unit holding units, not members
     before = _stored(town)
     with pytest.raises(InputError) as caught, transaction(town) as session:
-        import_members(
-            write_csv(tmp_path / "m.csv", MEMBER_HEADER, rows), session=session, on=ON
-        )
+        import_members(write_csv(tmp_path / "m.csv", MEMBER_HEADER, rows), session=session, on=ON)
     assert _stored(town) == before
     last = ROWS + 1  # the file's last row, the header being row 1
     assert caught.value.lines() == [
