@@ -10,12 +10,15 @@ from typing import Any
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.events import emit_event
 from prefect.settings import get_current_settings
+from sqlalchemy import select
 
 from campaign.notices import LADDER_TITLES, mark_announced, pending_notices
+from campaign.partition import partitions
 from flows.database_url import database
 from models.campaigns import get_campaign
 from models.db import transaction
 from models.settings import EventsPer, get_settings
+from models.units import Unit
 from models.views import AuditHeadView, CampaignStatus, NoticeView, RunResult
 from states.audit_chain import chain_head
 from states.obligation import LATE
@@ -34,6 +37,12 @@ RUN_RELATED = 10
 # events, each costing Prefect's server 1.3-1.6 ms of CPU).
 AUTO_NOTICES = 100
 
+# A partition's event lists up to this many notices of a step and level in its payload (each
+# about 200 bytes: the event stays well under Prefect's maximum size, 1.5 MB by default).
+EVENT_NOTICES = 1_000
+# The partition of the notices of units in none (the owner's own, or outside its tree).
+OWNER_PART = "owner"
+
 
 def announcements(
     code: str,
@@ -41,26 +50,33 @@ def announcements(
     notices: list[NoticeView],
     per: EventsPer,
     ids: dict[str, uuid.UUID] | None = None,
+    part_of: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The Prefect events (`emit_event`'s arguments) that announce the notices issued at
-    `as_of`: one per notice, or one per ladder step and level naming its late units as related
-    resources (`auto`: per notice up to `AUTO_NOTICES` notices, else per step). An event's id
-    is its notice's (`ids`, by document; drawn when the notice was stored), or derived from
-    its notices' ids, so sending it again (a run killed before it recorded the announcement)
-    is the same event, which Prefect stores once."""
+    `as_of`: one per notice; or one per ladder step and level naming its late units as related
+    resources (~90 an event); or one per partition (`part_of`: a unit's partition, by unit code;
+    the owner's part when it has none), ladder step and level, listing its late units in its
+    payload (up to `EVENT_NOTICES`) and naming the first ~90 as related resources; `auto`: per
+    notice up to `AUTO_NOTICES` notices, else per partition. An event's id is its notice's
+    (`ids`, by document; drawn when the notice was stored), or derived from its notices' ids, so
+    sending it again (a run killed before it recorded the announcement) is the same event,
+    which Prefect stores once."""
     known = ids or {}
     if per == "auto":
-        per = "notice" if len(notices) <= AUTO_NOTICES else "step"
+        per = "notice" if len(notices) <= AUTO_NOTICES else "partition"
     if per == "notice":
         return [_notice_event(code, as_of, notice, known) for notice in notices]
     room = max(1, get_current_settings().server.events.maximum_related_resources - RUN_RELATED)
-    steps: dict[tuple[str, int], list[NoticeView]] = {}
+    size = room if per == "step" else EVENT_NOTICES
+    parts = part_of or {}
+    groups: dict[tuple[str | None, str, int], list[NoticeView]] = {}
     for notice in notices:
-        steps.setdefault((notice.step, notice.level), []).append(notice)
+        part = None if per == "step" else parts.get(notice.unit, OWNER_PART)
+        groups.setdefault((part, notice.step, notice.level), []).append(notice)
     return [
-        _step_event(code, as_of, step, level, units[start : start + room], known)
-        for (step, level), units in steps.items()
-        for start in range(0, len(units), room)
+        _step_event(code, as_of, (step, level, part), units[start : start + size], known, room)
+        for (part, step, level), units in groups.items()
+        for start in range(0, len(units), size)
     ]
 
 
@@ -116,25 +132,35 @@ def _notice_event(
 def _step_event(
     code: str,
     as_of: dt.date,
-    step: str,
-    level: int,
+    group: tuple[str, int, str | None],
     notices: list[NoticeView],
     ids: dict[str, uuid.UUID],
+    room: int,
 ) -> dict[str, Any]:
+    """The event of a ladder step and level (and partition, unless None): its notices in its
+    payload, the first `room` of their units as related resources."""
+    step, level, part = group
+    resource = {
+        "prefect.resource.id": f"campaign.{code}.step.{step}.{level}",
+        "campaign.code": code,
+        "campaign.step": step,
+        "campaign.level": str(level),
+    }
+    if part is not None:
+        resource["prefect.resource.id"] += f".{part}"
+        resource["campaign.partition"] = part
+    named = notices[:room]
     return {
         "event": _event_name(step),
         "id": _event_id(code, notices, ids),
-        "resource": {
-            "prefect.resource.id": f"campaign.{code}.step.{step}.{level}",
-            "campaign.code": code,
-            "campaign.step": step,
-            "campaign.level": str(level),
-        },
-        "related": [{**_unit(code, n), "prefect.resource.role": "late-unit"} for n in notices],
+        "resource": resource,
+        "related": [{**_unit(code, n), "prefect.resource.role": "late-unit"} for n in named],
         "payload": {
             "as_of": as_of.isoformat(),
             "title": LADDER_TITLES[step],
-            "notices": [{"unit": n.unit, **_contents(n)} for n in notices],
+            "notices": [
+                {"unit": n.unit, "unit_name": n.unit_name, **_contents(n)} for n in notices
+            ],
         },
     }
 
@@ -151,12 +177,31 @@ def announce(code: str, url: str | None) -> int:
         by_date.setdefault(p.issued_on, []).append(p.notice)
     ids = {p.notice.document: p.event_id for p in pending}
     per = get_settings().events_per
+    units = {p.notice.unit for p in pending}
+    part_of = _partitions_of(code, units, url) if per in ("auto", "partition") else {}
     for day, notices in by_date.items():
-        for event in announcements(code, day, notices, per, ids):
+        for event in announcements(code, day, notices, per, ids, part_of):
             emit_event(**event)
     _send_events()
     with transaction(database(url)) as session:
         return mark_announced(session, get_campaign(session, code).id, list(ids))
+
+
+def _partitions_of(code: str, units: set[str], url: str | None) -> dict[str, str]:
+    """The partition of each unit of `units` (by code) that is in one."""
+    engine = database(url)
+    parts = partitions(engine, code)
+    codes, paths = sorted(units), dict[str, str]()
+    with transaction(engine) as session:
+        for start in range(0, len(codes), 5_000):
+            chosen = Unit.code.in_(codes[start : start + 5_000])
+            paths.update(session.execute(select(Unit.code, Unit.path).where(chosen)).tuples().all())
+    return {
+        unit: part.key
+        for unit, path in paths.items()
+        for part in parts
+        if any(path.startswith(prefix) for prefix in part.paths)
+    }
 
 
 def _send_events() -> None:

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EventsPer = Literal["auto", "notice", "step"]
+EventsPer = Literal["auto", "notice", "step", "partition"]
 
 
 class Settings(BaseSettings):
@@ -28,8 +28,9 @@ class Settings(BaseSettings):
         description="The Prefect events a run announces its notices by: one per notice (the "
         "unit and level as the event's resource labels), or one per ladder step and level "
         "naming up to ~90 late units as related resources (a province's run issues thousands "
-        "of notices, each event costing Prefect's server milliseconds); `auto`: per notice "
-        "when a run announces few notices, per step otherwise.",
+        "of notices, each event costing Prefect's server milliseconds), or one per partition, "
+        "ladder step and level listing its late units in its payload (a bounded number); "
+        "`auto`: per notice when a run announces few notices, per partition otherwise.",
     )
     partition_runs: Literal["auto", "in-process", "deployment"] = Field(
         default="auto",

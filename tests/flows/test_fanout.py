@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +30,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterTags,
 )
+from prefect.events import Event
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
@@ -299,24 +299,37 @@ def test_a_worker_killed_in_a_child_run_the_child_is_run_again(
 
 def test_a_day_of_many_notices_is_announced_in_few_events() -> None:
     """CAMPAIGN_EVENTS_PER=auto (the default): a day of few notices, one event each; of many,
-    one per ladder step and level (each naming up to ~90 units), every unit named once."""
+    one per partition, ladder step and level (1,000 notices at most), whatever the number of
+    late units: each lists its units in its payload (what the `campaign-step` automation
+    writes) and names the first ones as related resources."""
     notices = [
         NoticeView(
             unit=f"U{i}",
             unit_name=f"Chi bộ {i}",
-            step="overdue",
-            level=0,
+            step="overdue" if i % 3 else "escalation",
+            level=i % 3,
             obligations=["self_assess"],
             members=1,
             document=f"notice:U{i}:overdue:0:2023-05-22",
         )
-        for i in range(5_000)
+        for i in range(9_000)
     ]
+    part_of = {f"U{i}": f"D0{i % 4}" for i in range(8_990)}  # the last 10: the owner's own
     day = dt.date(2023, 5, 22)
-    few = announcements(CODE, day, notices[:AUTO_NOTICES], "auto")
+    few = announcements(CODE, day, notices[:AUTO_NOTICES], "auto", part_of=part_of)
     assert len(few) == AUTO_NOTICES
-    many = announcements(CODE, day, notices, "auto")
-    assert len(many) <= len(notices) // 80
-    named = [r["campaign.unit"] for e in many for r in e["related"]]
-    assert sorted(named) == sorted(n.unit for n in notices)
-    assert uuid.UUID(str(many[0]["id"]))
+    many = announcements(CODE, day, notices, "auto", part_of=part_of)
+    groups = {(part_of.get(n.unit, "owner"), n.step, n.level) for n in notices}
+    assert len(groups) == 4 * 3 + 3
+    assert len(many) == len(groups), "each group under 1,000 notices: one event"
+    for event in many:
+        partition = event["resource"]["campaign.partition"]
+        listed = [n["unit"] for n in event["payload"]["notices"]]
+        assert {part_of.get(u, "owner") for u in listed} == {partition}
+        assert [r["campaign.unit"] for r in event["related"]] == listed[: len(event["related"])]
+        Event(**event)
+    listed = [n["unit_name"] for e in many for n in e["payload"]["notices"]]
+    assert sorted(listed) == sorted(n.unit_name for n in notices)
+    assert len(announcements(CODE, day, notices * 3, "partition", part_of=part_of)) <= 3 * len(
+        groups
+    )
