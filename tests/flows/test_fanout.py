@@ -36,9 +36,12 @@ from sqlalchemy.engine import make_url
 
 import campaign.sweep
 from campaign.intake.fact_sheet import import_facts
+from campaign.partition import Partition
 from devtools.generate import GeneratedFiles, generate, load_organisation
 from flows.announce import AUTO_NOTICES, announcements
 from flows.campaign_flow import run_campaign
+from flows.fanout import PartitionFailed, run_partitions
+from flows.partition_flow import RETRIES
 from flows.prefect_server import local_prefect_server, wait_healthy
 from models.audit import AuditEvent
 from models.db import make_engine, migrate, transaction
@@ -295,6 +298,30 @@ def test_a_worker_killed_in_a_child_run_the_child_is_run_again(
     _same_end_state(there, here)
     verified = run_cli("audit", "verify", database_url=there)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_partition_that_fails_after_its_retries_fails_the_run_naming_it(
+    prefect_api: str,
+    province: tuple[str, str],
+    workers: dict[str, Worker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A child flow run that raises (here: a campaign its worker's database does not hold) is
+    run again by Prefect (the flow's retries), then fails the parent with its partition."""
+    monkeypatch.setenv("CAMPAIGN_PARTITION_RUNS", "deployment")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(PartitionFailed, match="partition D09 of NOPE as of 2023-06-30"):
+            run_partitions(
+                "NOPE", KILL_DAY, "tester", province[0], [Partition("D09", ["/X/"])], print
+            )
+    finally:
+        get_settings.cache_clear()
+    with SyncPrefectClient(prefect_api) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["campaign:NOPE"]))
+        )
+    assert [(r.state.is_failed(), r.run_count) for r in runs] == [(True, 1 + RETRIES)]
 
 
 def test_a_day_of_many_notices_is_announced_in_few_events() -> None:
