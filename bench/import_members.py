@@ -25,6 +25,13 @@ from devtools.generate import generate
 from models.db import make_engine, migrate, transaction
 
 
+def _cpu() -> float:
+    """This process's CPU seconds so far (user and system): steadier than the wall time on a
+    machine shared with other work; the database server's own CPU is not in it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _peak_mib() -> float:
     """This process's peak resident set so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -87,21 +94,23 @@ def main() -> None:
 
 def _imports(url: str, data: Path, backend: str) -> None:
     engine = make_engine(url)
-    units_done = time.perf_counter()
+    units_done, cpu = time.perf_counter(), _cpu()
     with transaction(engine) as session:
         summary = import_members(data / "members.csv", session=session, on=date(2023, 1, 30))
-    members_done = time.perf_counter()
+    members_done, cpu_done = time.perf_counter(), _cpu()
     seconds = members_done - units_done
     print(
         f"import {summary.created:,} members ({backend}): {seconds:.2f} s "
-        f"({summary.created / seconds:,.0f} rows/s); peak RSS {_peak_mib():,.0f} MiB"
+        f"({summary.created / seconds:,.0f} rows/s), {cpu_done - cpu:.2f} s CPU; "
+        f"peak RSS {_peak_mib():,.0f} MiB"
     )
     with transaction(engine) as session:
         again = import_members(data / "members.csv", session=session, on=date(2023, 1, 31))
     reimported = time.perf_counter()
     print(
         f"re-import unchanged ({again.unchanged:,} unchanged): "
-        f"{reimported - members_done:.2f} s; peak RSS {_peak_mib():,.0f} MiB"
+        f"{reimported - members_done:.2f} s, {_cpu() - cpu_done:.2f} s CPU; "
+        f"peak RSS {_peak_mib():,.0f} MiB"
     )
     engine.dispose()
 
