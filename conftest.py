@@ -23,7 +23,7 @@ from xdist.scheduler import LoadScopeScheduling
 # matches a test counts; other tests take about a second or less). Only the order depends on
 # these: a test renamed or sped up is merely started earlier than it needs to be.
 SECONDS = {
-    "tests/flows/test_fanout.py": 160,
+    "tests/flows/test_fanout.py": 230,
     "tests/campaign/test_working_days.py::test_a_working_days_plan_issues_no_notice_on_a_day_": 30,
     "tests/states/test_tamper.py::test_the_cli_keeps_a_head_and_catches_a_rewrite_with_it": 25,
     "tests/cli/test_cli_campaign.py::test_facts_run_status_escalations_audit": 20,
