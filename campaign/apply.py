@@ -206,11 +206,12 @@ def _open(
         session.execute(
             insert(table).from_select(columns, rows.order_by(_ROUNDS.c.date, _ROUNDS.c.fact_id))
         )
-    opened = session.execute(
-        select(table.c.id, table.c.campaign_id, table.c.unit_id, table.c.member_id)
-        .where(table.c.id > last)
-        .order_by(table.c.id)
-    ).mappings()
+    # only this group's: a partition in another process may open others' meanwhile
+    mine = and_(
+        table.c.id > last, table.c.campaign_id == campaign.id, or_(*_targets(lifecycle, group))
+    )
+    read = (table.c.id, table.c.campaign_id, table.c.unit_id, table.c.member_id)
+    opened = session.execute(select(*read).where(mine).order_by(table.c.id)).mappings()
     append_events(
         session,
         [transition_event(lifecycle, row, "open", "", lifecycle.initial, ctx) for row in opened],
@@ -313,8 +314,7 @@ def stage_session_evidence(
         chosen = [(*which, *obligations_within(session, within))]
     else:
         chosen = _new_sessions_reach(session, campaign.id, as_of, per_branch, within)
-    held = aliased(Unit)
-    owner = aliased(Unit)
+    held, owner = aliased(Unit), aliased(Unit)
     if per_branch:
         by_unit: ColumnElement[bool] = Fact.unit_id == Obligation.unit_id
     else:

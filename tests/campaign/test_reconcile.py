@@ -17,10 +17,12 @@ from tests.scenario import ON_TIME, end_state, record_facts, run_flow
 from tests.town import load_town
 
 
-def expected_tasks(sweeps: int) -> list[str]:
-    """`reconcile.TASKS` as a run of `sweeps` sweep scopes takes them."""
+def expected_tasks(parts: int) -> list[str]:
+    """`reconcile.TASKS` as a run of `parts` partitions takes them."""
     return [
-        name for name in reconcile.TASKS for _ in range(sweeps if name == "deadline-sweep" else 1)
+        name
+        for name in reconcile.TASKS
+        for _ in range(parts if name == "reconcile-partition" else 1)
     ]
 
 

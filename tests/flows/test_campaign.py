@@ -216,7 +216,7 @@ def test_the_flow_runs_its_tasks_in_the_order_of_the_plain_reconcile(
     url = engine.url.render_as_string(hide_password=False)
     result = campaign_flow("P23", dt.date(2023, 2, 15), "tester", url)
     assert result.flow_run
-    expected = expected_tasks(len(scopes))
+    expected = expected_tasks(len(reconcile.partitions(engine, "P23")))
     assert _task_runs(result.flow_run, len(expected)) == expected
     told: list[str] = []
     reconcile.reconcile(
