@@ -29,8 +29,8 @@ def test_bad_input_exits_1_with_one_line_per_problem(database_url: str, tmp_path
     result = run_cli("units", "import", units, database_url=database_url)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "error: units.csv, row 7, column Loại: Input should be 'province', 'district', "
-        "'grassroots' or 'branch' (got 'cell')",
+        "error: units.csv, row 7, column Loại: Input should be 'central', 'province', "
+        "'district', 'grassroots' or 'branch' (got 'cell')",
         "error: units.csv, row 7, column Tên đơn vị: is empty",
     ]
     assert "Traceback" not in result.stderr + result.stdout
