@@ -30,6 +30,9 @@ POLL_SECONDS = 2.0
 RESUBMITS = 2
 # A worker is gone when it missed this many heartbeats (Prefect's own rule for OFFLINE).
 MISSED_HEARTBEATS = 3
+# A child taken by a worker starts in seconds; one Pending longer was taken by a worker that died
+# before starting it (Prefect leaves it Pending, with no worker named): submitted again.
+PENDING_SECONDS = 120.0
 
 
 class PartitionFailed(CampaignError):
@@ -152,7 +155,11 @@ def _wait(
                 if state is None:
                     continue
                 worker = run.labels.get("prefect.worker.name")
-                orphan = (state.is_running() or state.is_pending()) and worker in gone
+                # A child a worker took and died before starting stays Pending, unlabelled.
+                stuck = state.is_pending() and time.time() - state.timestamp.timestamp() > (
+                    PENDING_SECONDS
+                )
+                orphan = stuck or ((state.is_running() or state.is_pending()) and worker in gone)
                 if state.is_completed():
                     child.done = True
                     done("reconcile-partition")
@@ -171,7 +178,11 @@ def _crashed(client: Any, child: _Child, run: Any, orphan: bool, worker: Any) ->
     from prefect.states import Crashed
 
     if orphan:
-        message = f"worker {worker} stopped sending heartbeats while running it"
+        message = (
+            f"worker {worker} stopped sending heartbeats while running it"
+            if worker
+            else f"no worker started it within {PENDING_SECONDS:.0f} s of taking it"
+        )
         client.set_flow_run_state(run.id, Crashed(message=message), force=True)
     if child.submitted > RESUBMITS:
         raise PartitionFailed(
