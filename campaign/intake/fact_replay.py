@@ -3,18 +3,17 @@ facts stored before, in date order through the machines. A fact its lifecycle re
 date, or dated before one a run has already applied, is a problem of its row."""
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from campaign.fact_kinds import fact_transition, kinds_moving
-from models.bulk import in_lists
-from models.facts import Fact, FactKind, FactRow
+from campaign.fact_kinds import FACT_KINDS, fact_transition, kinds_moving
+from campaign.intake.fact_stage import FRESH
+from models.facts import FactRow
 from states.lifecycles import ASSESSMENT, Lifecycle, next_state, opening_state
 
 
@@ -29,15 +28,7 @@ class PendingFact(NamedTuple):  # hundreds of thousands a file: a tuple builds f
     moves: "tuple[Lifecycle, str | None] | None"  # what the fact fires, if anything
 
 
-@dataclass(frozen=True)
-class ReplayContext:
-    """What a replay needs of the import besides the database."""
-
-    campaign_id: int
-    unit_codes: Mapping[int, str]  # unit id -> code
-    members: Mapping[str, tuple[int, int, str]]  # member code -> (id, unit_id, status)
-    bad: Callable[[int, str, str], None]  # refuses a row: (row, column key, message)
-    scan_above: int  # more entities than this are read by one scan of the campaign's facts
+Refuse = Callable[[int, str, str], None]  # refuses a row: (row, column key, message)
 
 
 class _Event(NamedTuple):
@@ -45,95 +36,84 @@ class _Event(NamedTuple):
 
     date: dt.date
     new: bool
-    fact: FactRow
+    kind: str
+    note: str
     row: int | None
     applied: bool = False
 
 
-EntityKey = tuple[str, str, int]  # (lifecycle, "m" or "u", member or unit id)
-
-
-def _entity(p: PendingFact) -> EntityKey:
-    assert p.moves is not None
-    if p.member_id is not None:
-        return (p.moves[0].name, "m", p.member_id)
-    return (p.moves[0].name, "u", p.unit_id)
-
-
-def replay_lifecycles(
-    session: Session, context: ReplayContext, fresh: list[PendingFact], stored_up_to: int
-) -> None:
-    """Replay every lifecycle fact of the touched entities in date order through the machines."""
-    touched = [p for p in fresh if p.moves is not None]
-    if not touched:
-        return
-    history: dict[EntityKey, list[_Event]] = defaultdict(list)
-    for p in touched:
-        history[_entity(p)].append(_Event(p.fact.date, True, p.fact, p.row))
-    for key, event in _stored_history(session, context, touched, stored_up_to):
-        history[key].append(event)
-    for events in history.values():
-        # Stored facts sort before new ones of the same day: they were recorded first.
-        _replay_entity(context, sorted(events, key=_BY_DAY) if len(events) > 1 else events)
-
-
-def _stored_history(
-    session: Session, context: ReplayContext, touched: list[PendingFact], stored_up_to: int
-) -> Iterable[tuple[EntityKey, _Event]]:
-    """The stored lifecycle facts of the touched entities: looked up by member and unit when
-    they are few, one scan of the campaign's facts when they are many (never an IN list as long
-    as the roster)."""
-    wanted = {_entity(p) for p in touched}
-    codes = context.unit_codes
-    member_codes = {mid: code for code, (mid, _, _) in context.members.items()}
-    kinds = [k.value for k in kinds_moving()]
-    query = select(
-        Fact.date, Fact.kind, Fact.unit_id, Fact.member_id, Fact.note, Fact.applied_on
-    ).where(
-        Fact.campaign_id == context.campaign_id,
-        Fact.kind.in_(kinds),
-        Fact.id <= stored_up_to,  # not this import's own rows, written already
+def replay_lifecycles(session: Session, campaign_id: int, bad: Refuse, stored_up_to: int) -> None:
+    """Replay every lifecycle fact of the entities the import's new facts touch (those of
+    fact_stage.FRESH), with their stored ones, in date order through the machines: read from
+    the database ordered by entity, one entity's history in memory at a time."""
+    lifecycles = {s.lifecycle.name: s.lifecycle for s in FACT_KINDS.values() if s.lifecycle}
+    statement = " UNION ALL ".join(
+        [_NEW] + [_stored(lc, by) for lc in lifecycles.values() for by in ("member", "unit")]
     )
-    if len(wanted) > context.scan_above:
-        queries = [query]
+    # Stored facts sort before new ones of the same day (they were recorded first), each in
+    # the order it was recorded, or written in the file.
+    ordered = f"{statement} ORDER BY 1, 2, 3, 4, 5, 6"
+    values = {"campaign": campaign_id, "up_to": stored_up_to}
+    streamed = {"stream_results": True, "yield_per": 10_000}  # a server-side cursor
+    rows = session.connection().execute(text(ordered), values, execution_options=streamed)
+    for _, group in groupby(rows, key=_ENTITY):
+        _replay_entity(bad, [_event(*row[3:]) for row in group])
+
+
+_ENTITY = itemgetter(0, 1, 2)  # a row's lifecycle, by unit or member, entity id
+
+
+def _event(
+    day: dt.date | str, new: int, _: int, kind: str, note: str, row: int | None, applied: int
+) -> _Event:
+    # SQLite gives a date column of a text query as its ISO string.
+    on = dt.date.fromisoformat(day) if isinstance(day, str) else day
+    return _Event(on, bool(new), kind, note, row, bool(applied))
+
+
+# Columns: lifecycle, by unit (1) or member (0), entity id, date, new, sequence, kind, note,
+# row, applied.
+_NEW = f"""
+SELECT lifecycle, CASE WHEN member_id IS NULL THEN 1 ELSE 0 END, COALESCE(member_id, unit_id),
+    date, 1, line, kind, note, line, 0
+FROM {FRESH} WHERE lifecycle IS NOT NULL
+"""
+
+
+def _stored(lifecycle: Lifecycle, by: str) -> str:
+    """The stored facts of `lifecycle` (recorded before this import) of the entities its new
+    facts touch, by member or by unit (a unit's own facts name no member)."""
+    kinds = ", ".join(f"'{k.value}'" for k in kinds_moving(lifecycle))
+    name = lifecycle.name
+    if by == "member":
+        entity, which = "f.member_id", "member_id IS NOT NULL"
+        own = f"f.member_id IN (SELECT member_id FROM {FRESH} WHERE lifecycle = '{name}')"
     else:
-        by_member = {entity for _, by, entity in wanted if by == "m"}
-        by_unit = {entity for _, by, entity in wanted if by == "u"}
-        queries = in_lists(query, Fact.member_id, by_member) + in_lists(
-            query.where(Fact.member_id.is_(None)), Fact.unit_id, by_unit
+        entity, which = "f.unit_id", "member_id IS NULL"
+        own = (
+            f"f.member_id IS NULL AND f.unit_id IN "
+            f"(SELECT unit_id FROM {FRESH} WHERE lifecycle = '{name}' AND {which})"
         )
-    rows = (row for chosen in queries for row in session.execute(chosen))
-    for day, kind, unit_id, member_id, note, applied_on in rows:
-        found = fact_transition(kind, note)
-        if found is None:
-            continue
-        key = (
-            (found[0].name, "m", member_id)
-            if member_id is not None
-            else (found[0].name, "u", unit_id)
-        )
-        if key not in wanted:
-            continue
-        member = member_codes[member_id] if member_id is not None else ""
-        row = FactRow(date=day, kind=FactKind(kind), unit=codes[unit_id], member=member, note=note)
-        yield key, _Event(day, False, row, None, applied_on is not None)
+    return f"""
+SELECT '{name}', {int(by == "unit")}, {entity}, f.date, 0, f.id, f.kind, f.note, NULL,
+    CASE WHEN f.applied_on IS NULL THEN 0 ELSE 1 END
+FROM fact f
+WHERE f.campaign_id = :campaign AND f.id <= :up_to AND f.kind IN ({kinds}) AND {own}
+"""
 
 
-_BY_DAY = itemgetter(0, 1)  # an _Event's (date, new)
-
-
-def _replay_entity(context: ReplayContext, events: list[_Event]) -> None:
+def _replay_entity(bad: Refuse, events: list[_Event]) -> None:
     state: str | None = None
     # A new fact dated before one a run has applied comes too late.
     last_applied = max((i for i, e in enumerate(events) if e.applied), default=-1)
     for index, event in enumerate(events):
-        lifecycle, trigger = fact_transition(event.fact.kind, event.fact.note) or (None, None)
+        lifecycle, trigger = fact_transition(event.kind, event.note) or (None, None)
         assert lifecycle is not None
         new = _advance(lifecycle, state, trigger)
         late = event.new and index < last_applied
         if new is None or late:
             if event.row is not None:
-                context.bad(event.row, "kind", _refusal(lifecycle, state, event, late))
+                bad(event.row, "kind", _refusal(lifecycle, state, event, late))
             return
         state = new
 
@@ -149,7 +129,7 @@ def _advance(lifecycle: Lifecycle, state: str | None, trigger: str | None) -> st
 
 
 def _refusal(lifecycle: Lifecycle, state: str | None, event: _Event, late: bool) -> str:
-    what = " ".join(filter(None, [event.fact.kind.value, event.fact.note]))
+    what = " ".join(filter(None, [event.kind, event.note]))
     if late:
         return (
             f"'{what}' on {event.date:%d/%m/%Y} is dated before facts of the same "

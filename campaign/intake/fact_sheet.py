@@ -2,11 +2,11 @@
 lifecycles (replayed in date order), then store it whole or not at all."""
 
 import datetime as dt
-import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -14,16 +14,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign.fact_kinds import FACT_KINDS, SCREENING_TRIGGERS, Reporter, fact_transition
-from campaign.intake.fact_replay import PendingFact, ReplayContext, replay_lifecycles
+from campaign.intake.fact_replay import PendingFact, replay_lifecycles
+from campaign.intake.fact_stage import FACT_STAGE, create_fact_stage, drop_fresh, record_staged
 from models.bulk import in_lists, without_gc_pauses
 from models.campaigns import Campaign, get_campaign
-from models.dates import parse_day
 from models.errors import InputError, Problem, Problems
 from models.facts import FACT_COLUMNS, Fact, FactKind, FactRow
 from models.files import Sheet, SheetRow, stream_sheet
 from models.members import Member, MemberChange, MemberStatus
 from models.plans import PlanFile
-from models.staging import bulk_behind
+from models.staging import stage_rows
 from models.units import Unit, UnitKind
 from models.validation import problems_of
 
@@ -87,62 +87,50 @@ def import_facts(
     form's) for campaign `code`; refuse the whole of it on any bad row. With `within` (a unit's
     path), a row whose unit lies outside that subtree is refused too."""
     campaign = get_campaign(session, code)
-    sheet, lines = _passes(source)
-    named, days = _named(lines())
-    context = _context(session, campaign, sheet, today, named)
+    sheet, lines = _lines(source)
+    context = _context(session, campaign, sheet, today)
     context.within = within
     # One import of a campaign's facts at a time (SQLite's writes are serial already): the
     # facts stored before this one are exactly those up to `stored_up_to`.
     session.execute(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update())
     stored_up_to = session.scalar(select(func.max(Fact.id))) or 0
-    known = _known_keys(session, campaign.id, days)
-    # The new facts are written (COPY on PostgreSQL) while the rest of the file is read and
-    # checked; a bad row anywhere rolls them back to this savepoint, whatever the caller does
-    # next. (The block touches no database: the context holds what the checks need.) Only the
-    # facts a lifecycle replays are kept in memory, not the file.
-    shared = {"campaign_id": campaign.id, "recorded_by": actor, "recorded_on": today}
+    # The file is read once, in chunks of CHUNK_ROWS: a chunk's members are read, then its rows
+    # checked while the valid ones are staged (COPY on PostgreSQL); the database then records
+    # the first row of each key not stored yet and hands the lifecycle facts to the replay,
+    # ordered by entity. No process holds the file, its keys or its members whole. A bad row
+    # anywhere rolls everything back to this savepoint, whatever the caller does next.
     with session.begin_nested():
-        moving: list[PendingFact] = []
-        recorded = 0
-        with bulk_behind(session, "fact", FACT_COLUMNS_STORED, shared=shared) as store:
-            for pending in _unique(r for r in _parse(context, lines()) if r.key not in known):
-                store(_stored(pending))
-                recorded += 1
-                if pending.moves is not None:
-                    moving.append(pending)
-        replay_lifecycles(session, _replay_context(context), moving, stored_up_to)
+        create_fact_stage(session)
+        for chunk in _chunks(lines):
+            _read_members(session, context, chunk)
+            with stage_rows(session, FACT_STAGE) as stage:
+                for pending in _parse(context, chunk):
+                    stage(_staged(pending))
+        recorded = record_staged(session, campaign.id, actor, today)
+        replay_lifecycles(session, campaign.id, context.bad, stored_up_to)
+        drop_fresh(session)
         if context.problems:
             raise InputError(context.problems)
     return FactsSummary(sheet.name, context.rows, recorded, context.rows - recorded)
 
 
-def _passes(source: Path | Sheet) -> tuple[Sheet, Callable[[], Iterator[SheetRow]]]:
-    """The sheet, and its rows afresh at each call: a file is read twice, streamed (first the
-    members and days it names, then its facts), never held whole; a form's rows are in hand."""
+# Rows checked at a time: the members a chunk names are read by lists of codes.
+CHUNK_ROWS = 50_000
+
+
+def _chunks(lines: Iterator[SheetRow]) -> Iterator[list[SheetRow]]:
+    while chunk := list(islice(lines, CHUNK_ROWS)):
+        yield chunk
+
+
+def _lines(source: Path | Sheet) -> tuple[Sheet, Iterator[SheetRow]]:
+    """The sheet and its rows: a file's streamed, never held whole; a form's in hand."""
     if isinstance(source, Sheet):
-        return source, lambda: iter(source.rows)
-    sheet, first = stream_sheet(source, FACT_COLUMNS)
-    opened = [first]
-
-    def rows() -> Iterator[SheetRow]:
-        return opened.pop() if opened else stream_sheet(source, FACT_COLUMNS)[1]
-
-    return sheet, rows
+        return source, iter(source.rows)
+    return stream_sheet(source, FACT_COLUMNS)
 
 
-def _named(lines: Iterable[SheetRow]) -> tuple[set[str], set[str]]:
-    """The member codes the rows name, and their date cells as written."""
-    named: set[str] = set()
-    days: set[str] = set()
-    for line in lines:
-        named.add(line.cells.get("member", ""))
-        days.add(line.cells.get("date", ""))
-    return named - {""}, days
-
-
-def _context(
-    session: Session, campaign: Campaign, sheet: Sheet, today: dt.date, named: set[str]
-) -> _Context:
+def _context(session: Session, campaign: Campaign, sheet: Sheet, today: dt.date) -> _Context:
     owner_path = session.scalar(select(Unit.path).where(Unit.id == campaign.owner_id)) or "/"
     units = {
         code: _UnitInfo(uid, UnitKind(kind), holds, path.startswith(owner_path), path)
@@ -150,73 +138,30 @@ def _context(
             select(Unit.code, Unit.id, Unit.kind, Unit.holds_members, Unit.path)
         )
     }
+    return _Context(campaign, campaign.plan_file, sheet, units, {}, {}, today)
+
+
+def _read_members(session: Session, context: _Context, chunk: Sequence[SheetRow]) -> None:
+    """The roster's members a chunk of rows names, and their dated changes of unit: a fact
+    takes, or is checked against, the unit its member was in on the fact's date."""
+    named = {line.cells.get("member", "") for line in chunk} - {""}
     query = select(Member.code, Member.id, Member.unit_id, Member.status)
-    chosen = [query] if len(named) > SCAN_ABOVE else in_lists(query, Member.code, named)
-    members = {
+    context.members = {
         code: (mid, unit_id, status)
-        for statement in chosen
+        for statement in in_lists(query, Member.code, named)
         for code, mid, unit_id, status in session.execute(statement)
     }
-    moves = _moves(session, [mid for mid, _, _ in members.values()], len(named) > SCAN_ABOVE)
-    return _Context(campaign, campaign.plan_file, sheet, units, members, moves, today)
-
-
-def _moves(
-    session: Session, member_ids: list[int], scan: bool
-) -> dict[int, list[tuple[dt.date, str]]]:
-    """The dated changes of unit of the file's members, read at once (not per row): a fact
-    takes, or is checked against, the unit its member was in on the fact's date."""
-    query = (
+    changes = (
         select(MemberChange.member_id, MemberChange.changed_on, MemberChange.old)
         .where(MemberChange.field == "unit")
         .order_by(MemberChange.changed_on, MemberChange.id)
     )
-    chosen = [query] if scan else in_lists(query, MemberChange.member_id, member_ids)
+    ids = [mid for mid, _, _ in context.members.values()]
     moves: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
-    for statement in chosen:
+    for statement in in_lists(changes, MemberChange.member_id, ids):
         for member_id, changed_on, left in session.execute(statement):
             moves[member_id].append((changed_on, left))
-    return moves
-
-
-# A file naming more members (or touching more entities) than this is matched by one scan of the
-# table; fewer, by lists of codes or ids: a day's facts must not read a whole party's roster.
-SCAN_ABOVE = 20_000
-
-
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _day_or_none(cell: str) -> dt.date | None:
-    """The day a date cell names when written plainly (15/03/2023 or 2023-03-15), as a row's
-    validation reads it; else None (a datetime at midnight, say, read by pydantic)."""
-    if "/" not in cell and not _ISO_DAY.fullmatch(cell):
-        return None
-    try:
-        return parse_day(cell)
-    except ValueError:
-        return None
-
-
-def _known_keys(session: Session, campaign_id: int, cells: set[str]) -> set[str]:
-    """The keys of stored facts the file's rows could repeat: those dated within the file's days
-    (a range of the key index, since a key starts with its ISO date: a day's file reads a day's
-    keys, not the campaign's), or every key when a date cell is not plainly written."""
-    query = select(Fact.key).where(Fact.campaign_id == campaign_id)
-    days = [_day_or_none(cell) for cell in cells]
-    if days and None not in days:
-        first, last = min(d for d in days if d), max(d for d in days if d)
-        after_last = last + dt.timedelta(days=1)
-        query = query.where(Fact.key >= first.isoformat(), Fact.key < after_last.isoformat())
-    return set(session.scalars(query))
-
-
-def _unique(rows: Iterable[PendingFact]) -> Iterator[PendingFact]:
-    seen: set[str] = set()
-    for row in rows:
-        if row.key not in seen:
-            seen.add(row.key)
-            yield row
+    context.moves = moves
 
 
 def _parse(context: _Context, lines: Iterable[SheetRow]) -> Iterator[PendingFact]:
@@ -333,17 +278,8 @@ def _check_member(context: _Context, row: int, fact: FactRow, unit: _UnitInfo) -
     return member_id
 
 
-def _replay_context(context: _Context) -> ReplayContext:
-    return ReplayContext(
-        context.campaign.id, context.unit_codes, context.members, context.bad, SCAN_ABOVE
-    )
-
-
-# A fact's own columns; the import's campaign, actor and day are shared by all its rows.
-FACT_COLUMNS_STORED = ("date", "kind", "unit_id", "member_id", "note", "key")
-
-
-def _stored(p: PendingFact) -> tuple[object, ...]:
-    """A fact's row, in FACT_COLUMNS_STORED order."""
+def _staged(p: PendingFact) -> tuple[object, ...]:
+    """A fact's staged row, in FACT_STAGE's order."""
     fact = p.fact
-    return (fact.date, fact.kind.value, p.unit_id, p.member_id, fact.note, p.key)
+    lifecycle = p.moves[0].name if p.moves is not None else None
+    return (p.row, fact.date, fact.kind.value, p.unit_id, p.member_id, fact.note, p.key, lifecycle)

@@ -55,11 +55,11 @@ def test_a_members_fact_without_a_unit_takes_the_members_unit(town: Engine, tmp_
     assert (again.recorded, again.already_recorded) == (0, 1)
 
 
-@pytest.mark.parametrize("scan_above", [0, facts.SCAN_ABOVE], ids=["one-scan", "by-ids"])
+@pytest.mark.parametrize("chunk", [1, facts.CHUNK_ROWS], ids=["row-by-row", "one-chunk"])
 def test_a_moved_members_fact_takes_the_unit_of_its_date(
-    town: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_above: int
+    town: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    monkeypatch.setattr(facts, "SCAN_ABOVE", scan_above)
+    monkeypatch.setattr(facts, "CHUNK_ROWS", chunk)
     _move_m4_to_b1(town, tmp_path)
     _import(
         town,

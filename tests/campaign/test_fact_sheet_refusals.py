@@ -72,13 +72,13 @@ def test_a_fact_is_recognised_as_recorded_whichever_way_its_date_is_written(
         assert session.scalar(select(func.count()).select_from(Fact)) == len(ON_TIME) + 1
 
 
-@pytest.mark.parametrize("scan_above", [0, facts.SCAN_ABOVE], ids=["one-scan", "by-ids"])
+@pytest.mark.parametrize("chunk", [1, facts.CHUNK_ROWS], ids=["row-by-row", "one-chunk"])
 def test_facts_are_replayed_on_top_of_what_is_stored(
-    town: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_above: int
+    town: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
-    """The same refusals whether the members and stored facts are read by lists of ids (a day's
-    file) or by one scan (a file naming more than SCAN_ABOVE)."""
-    monkeypatch.setattr(facts, "SCAN_ABOVE", scan_above)
+    """The same refusals whether the file is checked row by row or in one chunk: an entity's
+    history is replayed whole, whichever chunks its facts came in."""
+    monkeypatch.setattr(facts, "CHUNK_ROWS", chunk)
     record_facts(town, tmp_path, "first.csv", ON_TIME)
     record_facts(
         town, tmp_path, "second.csv", [["2023-03-15", "self_assessment_accepted", "B1", "M2", ""]]
@@ -104,3 +104,28 @@ def test_facts_are_replayed_on_top_of_what_is_stored(
             "fourth.csv",
             [["2023-03-11", "self_assessment_returned", "B1", "M1", ""]],
         )
+
+
+def test_duplicates_across_chunks_and_stored_facts_are_recorded_once(
+    town: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked two rows at a time, a fact repeated in a later chunk, or stored before, is
+    skipped; an assessment submitted in one chunk is accepted in another; a bad last row
+    refuses the chunks already staged."""
+    monkeypatch.setattr(facts, "CHUNK_ROWS", 2)
+    record_facts(town, tmp_path, "first.csv", ON_TIME[:2])
+    accepted = ["2023-03-14", "self_assessment_accepted", "B1", "M2", ""]
+    rows = [ON_TIME[2], ON_TIME[0], ON_TIME[3], ON_TIME[2], accepted, ON_TIME[1], ON_TIME[3]]
+    with transaction(town) as session:
+        path = write_csv(tmp_path / "second.csv", FACT_HEADER, rows)
+        done = import_facts("T23", path, session=session, actor="t", today=dt.date(2026, 1, 1))
+    assert (done.rows, done.recorded, done.already_recorded) == (7, 3, 4)
+    with transaction(town) as session:
+        again = import_facts("T23", path, session=session, actor="t", today=dt.date(2026, 1, 1))
+        assert (again.recorded, again.already_recorded) == (0, 7)
+        assert session.scalar(select(func.count()).select_from(Fact)) == 5
+    bad = [ON_TIME[4], ON_TIME[5], ["2023-03-15", "self_assessment_accepted", "B1", "M2", ""]]
+    with pytest.raises(InputError, match="row 4, column kind: 'self_assessment_accepted'"):
+        record_facts(town, tmp_path, "third.csv", bad)
+    with transaction(town) as session:
+        assert session.scalar(select(func.count()).select_from(Fact)) == 5
