@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EventsPer = Literal["auto", "notice", "step", "partition"]
@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         "`campaign-partition/partition` deployment that the workers of the `campaign` pool "
         "take, in the run's own process one after another, or `auto`: the deployment when a "
         "Prefect server is configured (PREFECT_API_URL) and the deployment exists there.",
+    )
+    partition_groups: Literal["auto"] | PositiveInt = Field(
+        default="auto",
+        description="Into how many child flow runs a run through the deployment groups its "
+        "partitions (each a process a worker starts, seconds of imports): `auto` is twice the "
+        "live workers of the `campaign` pool besides the one running the run (at least 1); "
+        "never more than the partitions. Each group is balanced by the members it holds.",
     )
     run_lock_wait_seconds: float = Field(
         default=60.0,
