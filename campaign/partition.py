@@ -16,17 +16,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from campaign import apply
 from campaign.sweep import child_chunks, sweep
-from campaign.within import Within
+from campaign.within import Within, dialect
 from models.campaigns import Campaign, get_campaign
 from models.db import transaction
 from models.facts import FactKind
+from models.members import Member
 from models.obligations import ObligationKind
-from models.units import Unit
+from models.units import Unit, units_under
 from states.conditions import ladder_context
 from states.engine import FireContext
 
@@ -84,6 +85,23 @@ def partitions(engine: Engine, code: str) -> list[Partition]:
         Partition(key=codes[paths[0]] if len(paths) == 1 else f"chunk-{n}", paths=paths)
         for n, paths in enumerate(chunks, 1)
     ]
+
+
+def partition_sizes(engine: Engine, parts: list[Partition]) -> list[int]:
+    """How many members each partition's subtrees hold, in the order of `parts`: one statement,
+    each partition's units by their path ranges (an index range each, `units_under`), then
+    their members by the member's unit index."""
+    if not parts:
+        return []
+    with transaction(engine) as session:
+        counts = [
+            select(literal(n).label("n"), func.count(Member.id).label("size"))
+            .join(Unit, Unit.id == Member.unit_id)
+            .where(units_under(p.paths, dialect=dialect(session)))
+            for n, p in enumerate(parts)
+        ]
+        sizes = dict(session.execute(union_all(*counts)).all())
+    return [int(sizes[n]) for n in range(len(parts))]
 
 
 # A step that takes in facts: in a transaction, for the campaign, its run's context and the part
