@@ -84,6 +84,14 @@ _ROUNDS = Table(
 )
 
 
+def _applying(facts: ColumnElement[bool], as_of: dt.date) -> Any:
+    """Mark `facts` applied at `as_of`. No facts are loaded in the session, so none is
+    synchronised: left to itself, SQLAlchemy would read back every row's key (RETURNING) to
+    look each up in the identity map."""
+    stmt = update(Fact).where(facts).values(applied_on=as_of)
+    return stmt.execution_options(synchronize_session=False)
+
+
 def _number_rounds(
     session: Session,
     campaign_id: int,
@@ -154,11 +162,14 @@ def apply_lifecycle_facts(
     returns how many facts it applied (their transitions are counted by the audit trail)."""
     kinds = list(kinds)
     scope = facts_within(session, within)
+    pending = select(Fact.id).where(_unapplied(campaign.id, ctx.as_of, kinds, *scope))
+    if session.scalar(pending.limit(1)) is None:
+        return 0  # most steps of most runs: no temporary table made and dropped for nothing
     for group in _number_rounds(session, campaign.id, ctx.as_of, kinds, *scope):
         _apply_group(session, campaign, group, ctx)
     # the facts numbered, marked by their ids: the part's facts are sought once
     numbered = Fact.id.in_(select(_ROUNDS.c.fact_id))
-    applied = session.execute(update(Fact).where(numbered).values(applied_on=ctx.as_of))
+    applied = session.execute(_applying(numbered, ctx.as_of))
     _ROUNDS.drop(session.connection())
     return int(getattr(applied, "rowcount", 0))
 
@@ -392,7 +403,5 @@ def mark_applied(
     """Mark the pending facts of `kinds` (evidence or lifecycle facts) as applied by this run
     (those `within` takes in); returns how many."""
     scope = facts_within(session, within)
-    result = session.execute(
-        update(Fact).where(_unapplied(campaign.id, as_of, kinds, *scope)).values(applied_on=as_of)
-    )
+    result = session.execute(_applying(_unapplied(campaign.id, as_of, kinds, *scope), as_of))
     return int(getattr(result, "rowcount", 0))
