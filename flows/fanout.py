@@ -1,13 +1,19 @@
-"""A run's partitions as child flow runs of the `campaign-partition/partition` deployment, which
-every worker polling the `campaign` pool takes its share of (on this machine or others); or, with
-no Prefect server, as tasks of the run's own flow run, one after another. Either way each
-partition's work is `campaign.partition.reconcile_partition`, with the same end state.
+"""A run's partitions, in a few groups, as child flow runs of the `campaign-partition/partition`
+deployment, which every worker polling the `campaign` pool takes its share of (on this machine
+or others); or, with no Prefect server, as tasks of the run's own flow run, one after another.
+Either way each partition's work is `campaign.partition.reconcile_partition`, with the same end
+state.
+
+A child flow run is a process a worker starts (seconds of imports, and the worker's poll): one
+per partition (a nation's 63 provinces) would spend more there than in the work. So a child
+reconciles a group of partitions one after another: `CAMPAIGN_PARTITION_GROUPS` groups (`auto`:
+twice the live workers besides the one running the run), balanced by the members they hold.
 
 The parent waits for its children. A child that fails is retried by Prefect (the flow's
-`retries`); one that ends failed after them fails the run, naming its partition. A child whose
+`retries`); one that ends failed after them fails the run, naming its partitions. A child whose
 process died (its worker killed, or its machine) is crashed: when Prefect says so, or when the
 worker that took it has stopped sending heartbeats, the parent marks it crashed and submits the
-partition again (its work is idempotent), at most `RESUBMITS` times."""
+group again (its work is idempotent), at most `RESUBMITS` times."""
 
 import datetime as dt
 import json
@@ -18,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from campaign.partition import Partition
-from flows.database_url import database_name
+from campaign.partition import Partition, partition_sizes
+from flows.database_url import database, database_name
 from flows.partition_flow import partition_task
 from models.errors import CampaignError
 from models.settings import get_settings
@@ -39,13 +45,14 @@ class PartitionFailed(CampaignError):
     """A partition's flow run ended failed (after its retries), cancelled, or crashed too often."""
 
 
-def through_deployment() -> bool:
-    """Whether the partitions run as flow runs of the deployment (`CAMPAIGN_PARTITION_RUNS`;
-    `auto`: when a Prefect server is configured, knows the deployment, and a worker of the
-    pool other than the one running this run sends heartbeats)."""
+def deployment_workers() -> int | None:
+    """How the partitions run (`CAMPAIGN_PARTITION_RUNS`): None in this process; else as flow
+    runs of the deployment, and the number of live workers of the pool besides the one running
+    this run (`auto`: the deployment when a Prefect server is configured, knows the deployment,
+    and one such worker sends heartbeats)."""
     mode = get_settings().partition_runs
     if mode == "in-process":
-        return False
+        return None
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
     from prefect.settings import PREFECT_API_URL
@@ -53,7 +60,7 @@ def through_deployment() -> bool:
     if not PREFECT_API_URL.value():
         if mode == "deployment":
             raise PartitionFailed("CAMPAIGN_PARTITION_RUNS=deployment needs PREFECT_API_URL")
-        return False
+        return None
     try:
         with get_client(sync_client=True) as client:
             client.read_deployment_by_name(DEPLOYMENT)
@@ -64,11 +71,33 @@ def through_deployment() -> bool:
             raise PartitionFailed(
                 f"no deployment {DEPLOYMENT} on the Prefect server: prefect deploy --all"
             ) from None
-        return False
+        return None
     # `auto` waits for no worker: one besides the worker running this run must be polling
     # (a worker started with --run-once takes nothing more while it runs this run).
     mine = os.environ.get("PREFECT__WORKER_NAME")
-    return mode == "deployment" or any(w not in gone and w != mine for w in workers)
+    others = sum(1 for w in workers if w not in gone and w != mine)
+    return others if mode == "deployment" or others else None
+
+
+def group_count(workers: int, parts: int) -> int:
+    """Into how many child flow runs `parts` partitions go with `workers` live workers
+    (`CAMPAIGN_PARTITION_GROUPS`; `auto`: two a worker, so one finishing early takes another)."""
+    wanted = get_settings().partition_groups
+    return min(max(1, 2 * workers) if wanted == "auto" else wanted, parts)
+
+
+def balanced_groups(parts: list[Partition], sizes: list[int], count: int) -> list[list[Partition]]:
+    """`parts` in `count` groups (fewer when there are fewer parts) of about equal size: the
+    largest first, each to the group that holds the least (then the fewest partitions, then
+    the first); each group in the order of `parts`, the groups by their first partition."""
+    count = min(count, len(parts))
+    groups: list[list[int]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for n in sorted(range(len(parts)), key=lambda n: (-sizes[n], n)):
+        least = min(range(count), key=lambda g: (loads[g], len(groups[g]), g))
+        groups[least].append(n)
+        loads[least] += sizes[n]
+    return [[parts[n] for n in sorted(g)] for g in sorted(groups, key=min)]
 
 
 def run_partitions(
@@ -79,33 +108,50 @@ def run_partitions(
     parts: list[Partition],
     done: Callable[[str], None],
 ) -> list[dict[str, Any]]:
-    """Reconcile every partition of `parts` at `day`: through the deployment or in this
-    process, one after another (`through_deployment`); `done` is told as each ends. What each
-    returned (its counts, its partition, its worker), in their order."""
+    """Reconcile every partition of `parts` at `day`: in groups through the deployment, or in
+    this process one after another (`deployment_workers`); `done` is told as each ends. What
+    each returned (its counts, its partition, its worker), in their order."""
     if not parts:
         return []
-    if not through_deployment():
+    workers = deployment_workers()
+    if workers is None:
         results = []
         for part in parts:
             results.append(partition_task(code, day, actor, url, part.key, list(part.paths)))
             done(partition_task.name)
         return results
-    children = [_Child(p.key, list(p.paths)) for p in parts]
+    count = group_count(workers, len(parts))
+    sizes = partition_sizes(database(url), parts) if count < len(parts) else [0] * len(parts)
+    children = [_Child(group) for group in balanced_groups(parts, sizes, count)]
     for child in children:
         child.submit(code, day, actor, url)
     _wait(children, code, day, actor, url, done)
-    return _results(children)
+    return _results(children, parts)
+
+
+def _named(keys: list[str]) -> str:
+    """`partition D01` or `partitions D01, D02`."""
+    return f"partition {keys[0]}" if len(keys) == 1 else f"partitions {', '.join(keys)}"
 
 
 @dataclass
 class _Child:
-    """A partition's flow run as the parent follows it."""
+    """A group of partitions' flow run as the parent follows it."""
 
-    key: str
-    paths: list[str]
+    group: list[Partition]
     flow_run_id: uuid.UUID | None = None
     submitted: int = 0
     done: bool = False
+
+    @property
+    def keys(self) -> list[str]:
+        return [p.key for p in self.group]
+
+    @property
+    def name(self) -> str:
+        """The group's first partition, and how many more it holds (`D01+2`)."""
+        more = len(self.group) - 1
+        return f"{self.group[0].key}+{more}" if more else self.group[0].key
 
     def submit(self, code: str, day: dt.date, actor: str, url: str | None) -> None:
         from prefect.deployments import run_deployment
@@ -116,16 +162,15 @@ class _Child:
             "as_of": day.isoformat(),
             "actor": actor,
             "database_url": database_name(url),
-            "partition": self.key,
-            "paths": self.paths,
+            "group": [[p.key, list(p.paths)] for p in self.group],
         }
         run = run_deployment(
             DEPLOYMENT,
             parameters=parameters,
             timeout=0,
             as_subflow=True,
-            tags=[f"campaign:{code}", f"partition:{self.key}"],
-            flow_run_name=f"{code}-{day.isoformat()}-{self.key}-{self.submitted}",
+            tags=[f"campaign:{code}", *(f"partition:{k}" for k in self.keys)],
+            flow_run_name=f"{code}-{day.isoformat()}-{self.name}-{self.submitted}",
         )
         self.flow_run_id = run.id  # type: ignore[union-attr]
 
@@ -162,13 +207,14 @@ def _wait(
                 orphan = stuck or ((state.is_running() or state.is_pending()) and worker in gone)
                 if state.is_completed():
                     child.done = True
-                    done("reconcile-partition")
+                    for _ in child.group:
+                        done("reconcile-partition")
                 elif state.is_crashed() or orphan:
                     _crashed(client, child, run, orphan, worker)
                     child.submit(code, day, actor, url)
                 elif state.is_final():
                     raise PartitionFailed(
-                        f"partition {child.key} of {code} as of {day}: its flow run "
+                        f"{_named(child.keys)} of {code} as of {day}: its flow run "
                         f"{run.name} ended {state.name}: {state.message or ''}".rstrip(": ")
                     )
 
@@ -186,7 +232,7 @@ def _crashed(client: Any, child: _Child, run: Any, orphan: bool, worker: Any) ->
         client.set_flow_run_state(run.id, Crashed(message=message), force=True)
     if child.submitted > RESUBMITS:
         raise PartitionFailed(
-            f"partition {child.key}: its flow run crashed {child.submitted} times "
+            f"{_named(child.keys)}: its flow run crashed {child.submitted} times "
             f"(last {run.name}): see its worker's log"
         )
 
@@ -203,8 +249,9 @@ def _gone_workers(client: Any) -> set[str]:
     return gone
 
 
-def _results(children: list[_Child]) -> list[dict[str, Any]]:
-    """What each child returned, read from the artifact it left (`partition_flow`)."""
+def _results(children: list[_Child], parts: list[Partition]) -> list[dict[str, Any]]:
+    """What each partition returned, read from the artifact its child left (`partition_flow`),
+    in the order of `parts`."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
@@ -213,11 +260,9 @@ def _results(children: list[_Child]) -> list[dict[str, Any]]:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
         )
-    by_run = {a.flow_run_id: a for a in artifacts}
-    results = []
-    for child in children:
-        artifact = by_run.get(child.flow_run_id)
-        data = artifact.data if artifact is not None else None
+    by_key: dict[str, dict[str, Any]] = {}
+    for artifact in artifacts:
+        data = artifact.data
         rows: list[dict[str, Any]] = json.loads(data) if isinstance(data, str) else []
-        results.append(rows[0] if rows else {"partition": child.key})
-    return results
+        by_key.update((str(row.get("partition")), row) for row in rows)
+    return [by_key.get(p.key, {"partition": p.key}) for p in parts]

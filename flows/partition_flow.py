@@ -1,11 +1,13 @@
-"""One partition of a campaign's run (a province of a national campaign, a district of a
-province's) as a flow run of its own: the `campaign-partition/partition` deployment, which any
-worker of the `campaign` pool takes (`flows.fanout` submits them), or a task of the run's own
-flow run when no Prefect server is configured.
+"""A group of partitions of a campaign's run (provinces of a national campaign, districts of a
+province's) as a flow run of its own, one partition after another: the
+`campaign-partition/partition` deployment, which any worker of the `campaign` pool takes
+(`flows.fanout` groups and submits them); or one partition as a task of the run's own flow run
+when no Prefect server is configured.
 
-The work is `campaign.partition.reconcile_partition`: one transaction per step, idempotent, so a
-retried or resubmitted partition changes nothing twice. A flow run of a partition says which
-worker ran it: a tag `worker:<name>` and its result's `worker` (name, host and process)."""
+Each partition's work is `campaign.partition.reconcile_partition`: one transaction per step,
+idempotent, so a retried or resubmitted group changes nothing twice. A flow run of a group says
+which worker ran it: a tag `worker:<name>` and each row of its result's `worker` (name, host and
+process)."""
 
 import datetime as dt
 import os
@@ -65,19 +67,20 @@ def partition_flow(
     as_of: dt.date,
     actor: str,
     database_url: str | None,
-    partition: str,
-    paths: list[str],
-) -> dict[str, Any]:
-    """Reconcile the partition `partition` (the subtrees at `paths`) of campaign `code` at
-    `as_of`; `database_url` names the database without its password. Returns its counts, the
-    partition and the worker that ran it."""
+    group: list[Partition],
+) -> list[dict[str, Any]]:
+    """Reconcile the partitions of `group` (each `[key, paths]`) of campaign `code` at `as_of`,
+    one after another; `database_url` names the database without its password. Returns, for
+    each, its counts, the partition and the worker that ran it."""
     refuse_password(database_url)
     identity = worker_identity()
     _tag_worker(identity)
-    counts = reconcile_one(code, as_of, actor, database_url, partition, paths)
-    done = {"partition": partition, "worker": identity, **counts}
+    done = []
+    for part in group:
+        counts = reconcile_one(code, as_of, actor, database_url, part.key, part.paths)
+        done.append({"partition": part.key, "worker": identity, **counts})
     # The parent reads it back (a flow run's result stays on the machine that ran it).
-    create_table_artifact([done], key=artifact_key(code, f"partition-{partition}"))
+    create_table_artifact(done, key=artifact_key(code, f"partition-{group[0].key}-{len(group)}"))
     return done
 
 
