@@ -1,9 +1,10 @@
 """Issue 23's acceptance of the fan-out: a real local Prefect server, the `campaign` process work
 pool, the deployments of prefect.yaml, and two `prefect worker start --pool campaign` processes.
-A province's run over its districts is executed by both workers (each child flow run names its
-worker), and ends in the state of the same run in one process on a copy of the data; a worker
-killed (its process group, SIGKILL) while it runs a child: the child is run again by the other
-worker, the same end state, the audit trail verified.
+A province's run over its districts, in four groups (twice the workers), is executed by both
+workers (each child flow run names its worker), and ends in the state of the same run in one
+process on a copy of the data; a worker killed (its process group, SIGKILL) while it runs a
+child: the child's group is run again by the other worker, the same end state, the audit trail
+verified.
 
 The module's fixtures are shared by its tests: `make test` gives the module to one xdist worker
 (conftest.py's scheduler). It takes a couple of minutes."""
@@ -233,6 +234,11 @@ def _children(api: str, day: dt.date) -> list[Any]:
     return [r for r in runs if r.parameters.get("as_of") == day.isoformat()]
 
 
+def _group(run: Any) -> tuple[str, ...]:
+    """The keys of the partitions a child flow run reconciles."""
+    return tuple(key for key, _ in run.parameters["group"])
+
+
 def _worker_of(run: Any) -> str | None:
     tags = [t.removeprefix("worker:") for t in run.tags if t.startswith("worker:")]
     return tags[0] if tags else None
@@ -253,7 +259,11 @@ def test_both_workers_run_the_partitions_to_the_in_process_end_state(
             alone.facts_applied,
         )
         children = _children(prefect_api, day)
-        assert len(children) == 5 and all(c.state.is_completed() for c in children)
+        assert len(children) == 4 and all(c.state.is_completed() for c in children)
+        keys = [key for c in children for key in _group(c)]
+        assert sorted(keys) == sorted(set(keys)) and len(keys) == 5, "each district once"
+        assert sorted(len(_group(c)) for c in children) == [1, 1, 1, 2]
+        assert [c.name for c in children if "+1-" in c.name], "a group's run names it"
         assert {c.labels.get("prefect.worker.name") for c in children} == set(WORKERS)
         assert {_worker_of(c) for c in children} == set(WORKERS), "each child names its worker"
     _same_end_state(there, here)
@@ -293,8 +303,8 @@ def test_a_worker_killed_in_a_child_run_the_child_is_run_again(
     # the killed worker's running child, and any it had taken but not started (left Pending)
     named = {c.labels.get("prefect.worker.name") for c in crashed}
     assert crashed and named - {None} == set(killed)
-    for partition in {c.parameters["partition"] for c in crashed}:  # each run again, once
-        again = [c for c in children if c.parameters["partition"] == partition]
+    for group in {_group(c) for c in crashed}:  # each group run again, once
+        again = [c for c in children if _group(c) == group]
         assert sorted(c.state.type.value for c in again) == ["COMPLETED", "CRASHED"]
     assert fanned.transitions == alone.transitions
     _same_end_state(there, here)
@@ -309,21 +319,21 @@ def test_a_partition_that_fails_after_its_retries_fails_the_run_naming_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A child flow run that raises (here: a campaign its worker's database does not hold) is
-    run again by Prefect (the flow's retries), then fails the parent with its partition."""
+    run again by Prefect (the flow's retries), then fails the parent with its partitions."""
     monkeypatch.setenv("CAMPAIGN_PARTITION_RUNS", "deployment")
+    monkeypatch.setenv("CAMPAIGN_PARTITION_GROUPS", "1")
     get_settings.cache_clear()
+    parts = [Partition("D09", ["/X/"]), Partition("D10", ["/Y/"])]
     try:
-        with pytest.raises(PartitionFailed, match="partition D09 of NOPE as of 2023-06-30"):
-            run_partitions(
-                "NOPE", KILL_DAY, "tester", province[0], [Partition("D09", ["/X/"])], print
-            )
+        with pytest.raises(PartitionFailed, match="partitions D09, D10 of NOPE as of 2023-06-30"):
+            run_partitions("NOPE", KILL_DAY, "tester", province[0], parts, print)
     finally:
         get_settings.cache_clear()
     with SyncPrefectClient(prefect_api) as client:
         runs = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=["campaign:NOPE"]))
         )
-    assert [(r.state.is_failed(), r.run_count) for r in runs] == [(True, 1 + RETRIES)]
+    assert [(r.state and r.state.is_failed(), r.run_count) for r in runs] == [(True, 1 + RETRIES)]
 
 
 def test_a_day_of_many_notices_is_announced_in_few_events() -> None:
