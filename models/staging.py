@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import Column as Field
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import Session
 
@@ -21,16 +22,24 @@ AddRow = Callable[[Sequence[Any]], None]
 StageWriter = Callable[[Session, Table], AbstractContextManager[AddRow]]
 
 
-def stage_table(name: str, *columns: Any) -> Table:
+def stage_table(name: str, *columns: Any, rowid: str | None = None) -> Table:
     """A staging table's definition (created per import by `create_stage`): its own metadata,
-    not the schema's (Alembic knows nothing of it)."""
-    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"])
+    not the schema's (Alembic knows nothing of it). `rowid` names an INTEGER column unique to
+    each row (a file's row number) that SQLite keeps the rows by: written in its order, they
+    are read in that order (ORDER BY it, a window over it) with no sort of the whole table."""
+    return Table(name, MetaData(), *columns, prefixes=["TEMPORARY"], info={"rowid": rowid})
 
 
 def create_stage(session: Session, table: Table) -> None:
     """Create `table` for this session's transaction, emptied of any earlier import's rows."""
     connection = session.connection()
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+    if (rowid := table.info.get("rowid")) and connection.dialect.name == "sqlite":
+        # Its INTEGER PRIMARY KEY is the rowid; elsewhere a primary key would be an index more.
+        keyed = (
+            Field(c.name, c.type, nullable=c.nullable, primary_key=c.name == rowid) for c in table.c
+        )
+        table = Table(table.name, MetaData(), *keyed, prefixes=["TEMPORARY"])
     table.create(connection)
 
 

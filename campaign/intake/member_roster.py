@@ -97,7 +97,8 @@ def import_members(
         if duplicates:  # a later row of a code is no change of the member: found by code
             index_stage(session, MEMBER_STAGE, "code")
         problems = _merged(duplicates, _unknown_units(session, sheet), problems)
-        problems = _merged(problems, _out_of_order(session, sheet, bool(duplicates)))
+        if session.scalar(select(Member.id).limit(1)) is not None:  # else nothing can change
+            problems = _merged(problems, _out_of_order(session, sheet, bool(duplicates)))
         if problems:
             raise InputError(problems)
         valid, added, changed = apply_roster(session, actor=actor)

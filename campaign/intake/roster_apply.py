@@ -56,6 +56,7 @@ CHANGED = stage_table(
     Field("old_unit", Text),
     Field("new_unit", Text),
     Field("old_leader", Boolean),
+    rowid="row_no",
 )
 # The members this import added, with what their events and kept joining name.
 JOINED_STAGE = stage_table(
@@ -71,6 +72,7 @@ JOINED_STAGE = stage_table(
     Field("day", Date),
     Field("dated", Boolean),
     Field("member_id", Integer),  # once inserted
+    rowid="row_no",
 )
 # Rows read back into Python at a time (events), whatever the file's size.
 PAGE = 10_000
@@ -83,7 +85,7 @@ def apply_roster(session: Session, *, actor: str) -> tuple[int, int, int]:
     """Store the staged file (checked: every row valid); (rows, members added, changed)."""
     rows = _count(session, MEMBER_STAGE)
     first_roster = not session.scalar(select(func.count()).select_from(_MEMBER))
-    changed = _stage_changes(session)
+    changed = 0 if first_roster else _stage_changes(session)
     if changed:
         _keep_changes(session, actor)
         _audit_changes(session, actor)

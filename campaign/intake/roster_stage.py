@@ -25,6 +25,7 @@ MEMBER_STAGE = stage_table(
     Field("status", Text),
     Field("day", Date),
     Field("dated", Boolean),
+    rowid="row_no",
 )
 
 
