@@ -42,7 +42,7 @@ PENDING_SECONDS = 120.0
 
 
 class PartitionFailed(CampaignError):
-    """A partition's flow run ended failed (after its retries), cancelled, or crashed too often."""
+    """A group's flow run ended failed (after its retries), cancelled, or crashed too often."""
 
 
 def deployment_workers() -> int | None:
