@@ -39,6 +39,7 @@ from campaign.run_record import (
 from campaign.status import campaign_status
 from campaign.sweep import sweep_chunks
 from campaign.within import Outside
+from models.db import analyze
 from models.facts import FactKind
 from models.obligations import ObligationKind
 from models.units import Unit, roster_revision
@@ -107,8 +108,12 @@ def deploy_plan(
     with _campaign(engine, code) as (session, campaign):
         revision = roster_revision(session)
         if campaign.deployed_revision != revision:
+            # the tables a deployment reads and writes, sized afresh for the planner (the
+            # roster moved: after an import into empty tables it knows none of their rows)
+            analyze(session, "unit", "member", "fact")
             created, last_id = deploy.deploy_obligations(session, campaign)
             deploy.deploy_assessments(session, campaign)
+            analyze(session, "obligation", "assessment")
             if created:
                 apply.stage_created(session, campaign, as_of, last_id)
             campaign.deployed_revision = revision

@@ -8,7 +8,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 import models.tables  # noqa: F401  (every mapper known before the first query)
@@ -105,6 +105,17 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""
     with session_factory(engine).begin() as session:
         yield session
+
+
+def analyze(session: Session, *tables: str) -> None:
+    """Refresh PostgreSQL's statistics of `tables` after a bulk write (rows this transaction
+    wrote count too), so that the next statements are planned for their real sizes: after an
+    import or a deployment into empty tables, the planner would otherwise take a table of
+    millions of rows for a handful and nest its loops accordingly. SQLite plans without such
+    statistics (nothing to do)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))
 
 
 def alembic_config(engine: Engine) -> "Config":
