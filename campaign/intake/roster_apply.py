@@ -3,12 +3,14 @@ changed members' dated changes, events and new values, then the new members, the
 the day they joined. What is read back into Python is read a page at a time."""
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from itertools import groupby
 from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
     Date,
+    FromClause,
     Integer,
     Select,
     Table,
@@ -100,10 +102,10 @@ def apply_roster(session: Session, *, actor: str) -> tuple[int, int, int]:
                 status=_C.status,
             )
         )
-    added = _insert_new(session)
+    added, joined = _insert_new(session)
     if added:
-        _audit_joined(session, actor)
-        _keep_joined(session, first_roster=first_roster, actor=actor)
+        _audit_joined(session, joined, actor)
+        _keep_joined(session, joined, first_roster=first_roster, actor=actor)
     if added or changed:
         bump_roster_revision(session)
     drop_stage(session, CHANGED)
@@ -138,7 +140,7 @@ def _stage_changes(session: Session) -> int:
     return count
 
 
-def _count(session: Session, table: Table) -> int:
+def _count(session: Session, table: FromClause) -> int:
     """The rows of a staging table (a driver's rowcount of an INSERT … SELECT may be -1)."""
     return session.scalar(select(func.count()).select_from(table)) or 0
 
@@ -211,9 +213,11 @@ def _audit_changes(session: Session, actor: str) -> None:
             record_changes(session, MEMBER, ROSTER_UPDATE, changes, at=day, actor=actor)
 
 
-def _insert_new(session: Session) -> int:
-    """Insert the members the roster does not hold yet, in the file's order, staged with their
-    ids (looked up by code: not guessed from a range of ids); how many."""
+def _insert_new(session: Session) -> tuple[int, FromClause]:
+    """Insert the members the roster does not hold yet, in the file's order; how many, and
+    where their ids, units, days, statuses and leader flags are read (JOINED_STAGE's columns)."""
+    if (one := _one_day(session)) is not None:
+        return _insert_on_one_day(session, *one)
     query = (
         select(
             _S.row_no,
@@ -235,25 +239,70 @@ def _insert_new(session: Session) -> int:
     session.execute(JOINED_STAGE.insert().from_select(names, query))
     added = _count(session, JOINED_STAGE)
     if not added:
-        return 0
-    columns = ["code", "full_name", "unit_id", "leader", "position", "status"]
-    new = select(*(_J[c] for c in columns)).order_by(_J.row_no)
-    session.execute(_MEMBER.insert().from_select(columns, new))
+        return 0, JOINED_STAGE
+    new = select(*(_J[c] for c in _NEW)).order_by(_J.row_no)
+    session.execute(_MEMBER.insert().from_select(_NEW, new))
+    # Their ids looked up by code: not guessed from a range of ids.
     ids = update(JOINED_STAGE).where(_MEMBER.c.code == _J.code).values(member_id=_MEMBER.c.id)
     session.execute(ids)
     index_stage(session, JOINED_STAGE, "day", "status", "leader", "member_id")
-    return added
+    return added, JOINED_STAGE
 
 
-def _audit_joined(session: Session, actor: str) -> None:
+_NEW = ["code", "full_name", "unit_id", "leader", "position", "status"]  # a new member's
+
+
+def _one_day(session: Session) -> tuple[date, bool] | None:
+    """On SQLite, the one day every staged row's change holds from, and whether the rows gave
+    it, when they share them (a roster without `since`): else None."""
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    days = session.execute(select(_S.day, _S.dated).distinct().limit(2)).all()
+    return (days[0].day, days[0].dated) if len(days) == 1 else None
+
+
+def _insert_on_one_day(session: Session, day: date, dated: bool) -> tuple[int, FromClause]:
+    """SQLite, the staged rows sharing one day: the new members inserted straight from the
+    staged rows, in the file's order, read back as the ids above the largest stored one. SQLite
+    gives each inserted row the largest id plus one (INTEGER PRIMARY KEY, no AUTOINCREMENT),
+    and no other writer inserts in between (its lock is held since BEGIN IMMEDIATE)."""
+    above = session.scalar(select(func.coalesce(func.max(_MEMBER.c.id), 0)))
+    new = (
+        select(_S.code, _S.full_name, _UNIT.c.id, _S.leader, _S.position, _S.status)
+        .join(_UNIT, _UNIT.c.code == _S.unit)
+        .where(~exists().where(_MEMBER.c.code == _S.code))
+        .order_by(_S.row_no)
+    )
+    session.execute(_MEMBER.insert().from_select(_NEW, new))
+    joined = (
+        select(
+            _MEMBER.c.id.label("member_id"),
+            _MEMBER.c.unit_id,
+            select(_UNIT.c.code)
+            .where(_UNIT.c.id == _MEMBER.c.unit_id)
+            .scalar_subquery()
+            .label("unit"),
+            literal(day, Date).label("day"),
+            _MEMBER.c.status,
+            _MEMBER.c.leader,
+            literal(dated, Boolean).label("dated"),
+        )
+        .where(_MEMBER.c.id > above)
+        .subquery("joined")
+    )
+    return _count(session, joined), joined
+
+
+def _audit_joined(session: Session, joined: FromClause, actor: str) -> None:
     """The new members' events, set-based: appends by day, status and leader flag, in that
     order, each group's members by id."""
-    groups = session.execute(select(_J.day, _J.status, _J.leader).distinct()).all()
+    j = joined.c
+    groups = session.execute(select(j.day, j.status, j.leader).distinct()).all()
     for day, status, leader in sorted(tuple(g) for g in groups):
-        query = select(_J.member_id, _J.unit_id).where(
-            _J.day == day, _J.status == status, _J.leader == leader
+        query = select(j.member_id, j.unit_id).where(
+            j.day == day, j.status == status, j.leader == leader
         )
-        for rows in _pages(session, query, _J.member_id):
+        for rows in _pages(session, query, j.member_id):
             record_additions(
                 session,
                 MEMBER,
@@ -266,14 +315,15 @@ def _audit_joined(session: Session, actor: str) -> None:
             )
 
 
-def _keep_joined(session: Session, *, first_roster: bool, actor: str) -> None:
+def _keep_joined(session: Session, joined: FromClause, *, first_roster: bool, actor: str) -> None:
     """Keep the day each new member joined (`JOINED`, to the unit joined), what a plan's cut-off
     for new members and the roster on a past day are read from. The first roster imported is
     the organisation as it stands, not members joining: its rows are kept only with a `since`."""
+    j = joined.c
     query = select(
-        _J.member_id, _J.day, literal(JOINED), literal(""), _J.unit, literal(actor)
-    ).order_by(_J.member_id)
+        j.member_id, j.day, literal(JOINED), literal(""), j.unit, literal(actor)
+    ).order_by(j.member_id)
     if first_roster:
-        query = query.where(_J.dated.is_(True))
+        query = query.where(j.dated.is_(True))
     columns = ["member_id", "changed_on", "field", "old", "new", "actor"]
     session.execute(_KEPT.insert().from_select(columns, query))
