@@ -35,6 +35,7 @@ from campaign.within import Outside, Within, facts_within, holders_within, oblig
 from models.accounts import Account
 from models.bulk import in_lists
 from models.campaigns import Campaign
+from models.db import analyze
 from models.facts import Fact
 from models.members import Member
 from models.obligations import Obligation, ObligationKind
@@ -113,6 +114,7 @@ def _number_rounds(
     ).where(_unapplied(campaign_id, as_of, kinds, *scope))
     _ROUNDS.create(session.connection())
     session.execute(insert(_ROUNDS).from_select(list(_ROUNDS.c.keys()), pending))
+    analyze(session, _ROUNDS.name)  # autovacuum never sees a temporary table
     # A group's facts are one (round, kind, note) recorded by one account, or by none.
     chosen = (_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note, _ROUNDS.c.recorded_by)
     groups = select(*chosen).distinct().order_by(*chosen)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.campaigns import Campaign
 from models.casework import Assessment
+from models.db import analyze
 from models.members import Member, MemberStatus, joined_after
 from models.obligations import Obligation, ObligationKind
 from models.plans import Cadence, PlanFile, SessionsPer
@@ -162,6 +163,9 @@ def deploy_obligations(session: Session, campaign: Campaign) -> tuple[int, int]:
             insert(Obligation).from_select(COLUMNS, _not_yet_stored(query, campaign.id))
         )
     member_columns = [*COLUMNS[:3], "member_id", *COLUMNS[3:]]
+    # the units' obligations just written are counted, so that the members' are checked against
+    # them through the key's index, not a loop over every row (PostgreSQL)
+    analyze(session, "obligation")
     session.execute(
         insert(Obligation).from_select(
             member_columns, _not_yet_stored(_member_obligations(campaign, owner.path), campaign.id)
