@@ -1,21 +1,25 @@
 """The whole 2023 timeline of a generated nation on PostgreSQL, its partitions reconciled in this
 process or by Prefect process workers (issue 23's figures).
 
-    .venv/bin/python bench/scale_out.py --members 200000 --workers 0|K [--events-per step]
+    .venv/bin/python bench/scale_out.py --members 200000 --workers 0|K[,K…] [--events-per step]
 
 A throwaway PostgreSQL cluster (devtools/postgres.py) holds the campaign's database and the
-Prefect server's (the server runs on PostgreSQL either way). With --workers 0 the campaign flow
-runs in this process, its partitions one after another; with K >= 1 the `partition` deployment
-of prefect.yaml goes to the `campaign` process work pool and K `prefect worker start --pool
-campaign` processes take the partitions' child flow runs. The same dates then run through the
-plain reconcile (`campaign.reconcile.reconcile`, no Prefect) on a copy of the database taken
-before the first run: the difference is Prefect's share. Prints each step's seconds, our time
-per member, Prefect's share, the events Prefect stored, the child runs each worker took, and
-the peak RSS (VmHWM) of every process: this one, the Prefect server, each worker and the
-flow-run processes it starts, the PostgreSQL server and its backends, read from /proc every half
-second (a process living less than that may go unseen). The machine's speed is probed before and
-after, as bench/timeline.py does. A worker takes a child run at its next poll of the pool
-(PREFECT_WORKER_QUERY_SECONDS, passed on to the workers; Prefect's default is 10 s)."""
+Prefect server's (the server runs on PostgreSQL either way). The nation is generated and
+imported once (each step's peak RSS printed); each number of workers then runs the timeline
+on a copy of that database, with a Prefect server and database of its own. With --workers 0
+the campaign flow runs in this process, its partitions one after another; with K >= 1 the
+`partition` deployment of prefect.yaml goes to the `campaign` process work pool and K `prefect
+worker start --pool campaign` processes take the partitions' child flow runs. The same dates
+then run once through the plain reconcile (`campaign.reconcile.reconcile`, no Prefect) on
+another copy: the difference is Prefect's share.
+
+Prints each step's seconds, our time per member, Prefect's share, the events Prefect stored,
+the child runs each worker took, and the peak RSS (VmHWM) of every process: this one, the
+Prefect server, each worker and the flow-run processes it starts, the PostgreSQL server and its
+backends, read from /proc every half second (a process living less than that may go unseen).
+The machine's speed is probed before and after, as bench/timeline.py does. A worker takes a
+child run at its next poll of the pool (PREFECT_WORKER_QUERY_SECONDS, passed on to the
+workers; Prefect's default is 10 s)."""
 
 import argparse
 import datetime as dt
@@ -24,19 +28,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
+from timeline import DATES, _machine_speed, _plain  # bench/timeline.py, beside this script
 
 from campaign.intake.fact_sheet import import_facts
 from campaign.intake.member_roster import import_members
 from campaign.intake.plan_register import register_plan
 from campaign.intake.unit_tree import import_units
-from campaign.reconcile import reconcile
 from campaign.status import campaign_status
 from devtools.generate import generate
 from devtools.postgres import throwaway_cluster
@@ -46,36 +50,10 @@ from flows.prefect_server import local_prefect_server
 from models.db import make_engine, migrate, transaction
 from models.settings import get_settings
 
-# The dates bench/timeline.py runs at.
-DATES = [
-    f"2023-{day}"
-    for day in (
-        "02-01",
-        "02-15",
-        "02-16",
-        "03-31",
-        "05-12",
-        "05-19",
-        "05-20",
-        "05-27",
-        "06-23",
-        "06-30",
-    )
-]
 CODE = "BENCH"
 POOL = "campaign"
 PROJECT = Path(__file__).resolve().parent.parent
 PREFECT = str(Path(sys.executable).parent / "prefect")
-
-
-def _machine_speed() -> float:
-    """Seconds for a 10-million-iteration Python loop (as bench/timeline.py): this machine's
-    speed varies by a fifth from one hour to the next."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.perf_counter() - started
 
 
 def _step(label: str, work: Callable[[], object]) -> float:
@@ -91,9 +69,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=200_000)
     parser.add_argument(
         "--workers",
-        type=int,
-        default=0,
-        help="0: the partitions in this process; K: K process workers on the `campaign` pool",
+        default="0",
+        help="0: the partitions in this process; K: K process workers on the `campaign` pool; "
+        "several, comma-separated (e.g. 1,2): each on its own copy of one load",
     )
     parser.add_argument(
         "--events-per",
@@ -105,31 +83,68 @@ def _arguments() -> argparse.Namespace:
 
 
 def main() -> None:
-    """Run the timeline and print its figures."""
+    """Load the nation once, run the timeline with each number of workers on a copy of it,
+    the plain reconcile on another; print the figures."""
     args = _arguments()
     if args.events_per:
         os.environ["CAMPAIGN_EVENTS_PER"] = args.events_per
-    os.environ["CAMPAIGN_PARTITION_RUNS"] = "deployment" if args.workers else "in-process"
-    get_settings.cache_clear()
+    counts = [int(k) for k in args.workers.split(",")]
     print(f"{'machine: 10M-iteration Python loop':<44} {_machine_speed():8.2f} s", flush=True)
+    reports = []
     with tempfile.TemporaryDirectory() as folder, throwaway_cluster() as admin_url:
         root = Path(folder)
-        peaks = ProcessPeaks(make_url(admin_url).port or 5432)
+        port = make_url(admin_url).port or 5432
+        urls = _databases(admin_url, names=("loaded",))
+        load = _load(args.members, root, urls["loaded"])
+        for workers in counts:
+            peaks = ProcessPeaks(port)
+            reports.append(_timeline(admin_url, root, workers, peaks))
+        plain_url = _databases(admin_url, template="loaded", names=("plain",))["plain"]
+        peaks = ProcessPeaks(port)
         peaks.start()
-        urls = _databases(admin_url)
-        total = _load(args.members, root, urls["campaign"])
-        _databases(admin_url, template="campaign", names=("plain",))
-        flow, lines = _prefect_runs(args, root, urls, peaks)
-        total += sum(flow)
-        total += _step("status", lambda: _status(urls["campaign"]))
-        print(f"{'whole timeline':<44} {total:8.2f} s")
-        plain = _plain_runs(urls["plain"], peaks)
+        plain = _plain_runs(plain_url, peaks)
         peaks.stop()
-    _summary(args.members, args.workers, flow, plain)
-    print("\n".join(lines))
-    print("\npeak RSS (VmHWM) of every process:")
-    print("\n".join(peaks.report()))
+    print(f"\n{'loading the nation (generate, imports)':<44} {load:8.2f} s")
+    for workers, flow, lines, rss in reports:
+        _summary(args.members, workers, flow, plain)
+        print("\n".join(lines))
+        print("peak RSS (VmHWM) of every process in these runs:")
+        print("\n".join(rss))
+    print("\npeak RSS of the plain runs:\n" + "\n".join(peaks.report()))
     print(f"\n{'machine: the same loop, at the end':<44} {_machine_speed():8.2f} s")
+
+
+def _timeline(
+    admin_url: str, root: Path, workers: int, peaks: ProcessPeaks
+) -> tuple[int, list[float], list[str], list[str]]:
+    """The timeline through Prefect with `workers` workers (0: in this process), on a copy of
+    the loaded database and a Prefect database of its own: (workers, the runs' seconds, what
+    Prefect did, the peak RSS of every process)."""
+    print(f"\nthe timeline through Prefect, {workers} workers:", flush=True)
+    os.environ["CAMPAIGN_PARTITION_RUNS"] = "deployment" if workers else "in-process"
+    get_settings.cache_clear()
+    names = (f"campaign_{workers}", f"prefect_{workers}")
+    made = _databases(admin_url, template="loaded", names=names[:1])
+    made |= _databases(admin_url, names=names[1:])
+    urls = {"campaign": made[names[0]], "prefect": made[names[1]]}
+    urls["prefect-async"] = made[names[1] + "-async"]
+    _forget_peak()
+    peaks.start()
+    flow, lines = _prefect_runs(workers, root / f"w{workers}", urls, peaks)
+    _step("status", lambda: _status(urls["campaign"]))
+    peaks.stop()
+    return workers, flow, lines, peaks.report()
+
+
+def _forget_peak() -> None:
+    """Start this process's peak RSS (VmHWM) afresh (Linux: 5 to clear_refs), so that a run's
+    figure is not the load's."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mib() -> float:
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
 def _summary(members: int, workers: int, flow: list[float], plain: list[float]) -> None:
@@ -145,10 +160,10 @@ def _summary(members: int, workers: int, flow: list[float], plain: list[float]) 
 
 
 def _databases(
-    admin_url: str, *, template: str | None = None, names: tuple[str, ...] = ("campaign", "prefect")
+    admin_url: str, *, names: tuple[str, ...], template: str | None = None
 ) -> dict[str, str]:
     """Create the databases `names` on the cluster (copies of `template`); their URLs by name
-    (and `prefect-async` for the Prefect server's driver)."""
+    (and `<name>-async` for a Prefect server's driver, for a name starting `prefect`)."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         for name in names:
@@ -157,10 +172,10 @@ def _databases(
     admin.dispose()
     base = make_url(admin_url)
     urls = {n: base.set(database=n).render_as_string(hide_password=False) for n in names}
-    if "prefect" in names:
-        asyncpg = base.set(drivername="postgresql+asyncpg", database="prefect")
-        urls["prefect-async"] = asyncpg.render_as_string(hide_password=False)
-    urls["plain"] = base.set(database="plain").render_as_string(hide_password=False)
+    for name in names:
+        if name.startswith("prefect"):
+            asyncpg = base.set(drivername="postgresql+asyncpg", database=name)
+            urls[f"{name}-async"] = asyncpg.render_as_string(hide_password=False)
     return urls
 
 
@@ -169,31 +184,45 @@ def _load(members: int, root: Path, url: str) -> float:
     files: list[Any] = []
 
     def made() -> str:
+        _forget_peak()
         files.append(generate(members, root / "data", seed=1, shape="nation", plan_code=CODE))
         counts = files[0].counts
-        return ", ".join(f"{counts[k]:,} {k}" for k in ("provinces", "districts", "units", "facts"))
+        sizes = ", ".join(
+            f"{counts[k]:,} {k}" for k in ("provinces", "districts", "units", "facts")
+        )
+        return f"{sizes}, peak RSS {_peak_mib():,.0f} MiB"
 
     total = _step("generate the nation", made)
     engine = make_engine(url)
     migrate(engine)
 
     def load(fn: Any, *a: Any, **k: Any) -> Any:
+        _forget_peak()
         with transaction(engine) as session:
-            return fn(*a, session=session, **k)
+            done = fn(*a, session=session, **k)
+        return done, f"peak RSS {_peak_mib():,.0f} MiB"
 
-    total += _step("import units", lambda: load(import_units, files[0].units).created)
+    total += _step("import units", lambda: _told(load(import_units, files[0].units), "created"))
     total += _step(
         "import members",
-        lambda: load(import_members, files[0].members, on=dt.date(2023, 1, 30)).created,
+        lambda: _told(load(import_members, files[0].members, on=dt.date(2023, 1, 30)), "created"),
     )
-    total += _step("register plan", lambda: load(register_plan, files[0].plan)[0].code)
+    total += _step("register plan", lambda: load(register_plan, files[0].plan)[1])
     new_year = dt.date(2026, 1, 1)
     total += _step(
         "import facts",
-        lambda: load(import_facts, CODE, files[0].facts, actor="bench", today=new_year).recorded,
+        lambda: _told(
+            load(import_facts, CODE, files[0].facts, actor="bench", today=new_year), "recorded"
+        ),
     )
     engine.dispose()
     return total
+
+
+def _told(done: tuple[Any, str], field: str) -> str:
+    """An import's count of rows `field`, and its peak RSS."""
+    summary, peak = done
+    return f"{getattr(summary, field):,} {field}, {peak}"
 
 
 def _runs(work: Callable[[dt.date], str], verb: str) -> list[float]:
@@ -208,13 +237,14 @@ def _runs(work: Callable[[dt.date], str], verb: str) -> list[float]:
 
 
 def _prefect_runs(
-    args: argparse.Namespace, root: Path, urls: dict[str, str], peaks: ProcessPeaks
+    workers: int, root: Path, urls: dict[str, str], peaks: ProcessPeaks
 ) -> tuple[list[float], list[str]]:
     """The timeline through the campaign flow on a Prefect server on PostgreSQL (and K
     workers): the runs' seconds, and the lines that report what Prefect did besides."""
     url = urls["campaign"]
+    root.mkdir(parents=True, exist_ok=True)
     with local_prefect_server(root / "prefect", database_url=urls["prefect-async"]):
-        with _workers(args.workers, url, root, peaks):
+        with _workers(workers, url, root, peaks):
             peaks.sample()  # the server and the workers watched
             before = peaks.cpu()
             seconds = _runs(lambda day: _run(day, url), "run")
@@ -224,7 +254,7 @@ def _prefect_runs(
         f"{'Prefect events stored (campaign.*)':<44} {events['campaign']:8,}",
         f"{'Prefect events stored (all)':<44} {events['all']:8,}",
     ]
-    if args.workers:
+    if workers:
         query = os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "10 (Prefect's default)")
         lines.append(f"{'workers poll the pool every (s)':<44} {query:>8}")
     for role, cpu in used.items():
@@ -286,15 +316,15 @@ def _plain_runs(url: str, peaks: ProcessPeaks) -> list[float]:
     """The same runs through the plain reconcile on the copy taken before the first run."""
     print("\nthe same runs, the plain reconcile (no Prefect):", flush=True)
     engine = make_engine(url)
-
-    def plain(day: dt.date) -> str:
-        result, _ = reconcile(engine, CODE, day, "bench")
-        return f"{result.transitions:,} transitions, {len(result.notices):,} notices"
-
+    by_task: dict[str, float] = defaultdict(float)
+    _forget_peak()
     before = peaks.cpu()
-    seconds = _runs(plain, "reconcile")
+    seconds = _runs(lambda day: _plain(engine, day, by_task), "reconcile")
     for role, cpu in _cpu_used(before, peaks.cpu()).items():
         print(f"{'CPU in the plain runs: ' + role:<44} {cpu:8.2f} s")
+    print("the plain runs by task, all dates:")
+    for name, task_seconds in sorted(by_task.items(), key=lambda item: -item[1]):
+        print(f"  {name:<42} {task_seconds:8.2f} s")
     engine.dispose()
     return seconds
 
