@@ -3,22 +3,13 @@ cases and commendations (set-based, in rounds: each entity's first unapplied fac
 second …); the other facts become the evidence that obligations are judged by."""
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
-    Date,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     and_,
-    case,
     func,
     insert,
     literal,
@@ -31,11 +22,17 @@ from sqlalchemy.orm import Session, aliased
 
 from campaign.deploy import session_windows
 from campaign.fact_kinds import EVIDENCE, FACT_KINDS, fact_transition, kinds_moving
+from campaign.fact_rounds import (
+    ROUNDS,
+    applying,
+    in_group,
+    number_rounds,
+    targets,
+    unapplied,
+)
 from campaign.within import Outside, Within, facts_within, holders_within, obligations_within
-from models.accounts import Account
 from models.bulk import in_lists
 from models.campaigns import Campaign
-from models.db import analyze
 from models.facts import Fact
 from models.members import Member
 from models.obligations import Obligation, ObligationKind
@@ -52,107 +49,6 @@ SCREENING_KINDS = kinds_moving(SCREENING)
 COMMENDATION_KINDS = kinds_moving(COMMENDATION)
 
 
-def _unapplied(
-    campaign_id: int, as_of: dt.date, kinds: Iterable[str], *scope: ColumnElement[bool]
-) -> ColumnElement[bool]:
-    return and_(
-        Fact.campaign_id == campaign_id,
-        Fact.applied_on.is_(None),
-        Fact.date <= as_of,
-        Fact.kind.in_(list(kinds)),
-        *scope,
-    )
-
-
-# A run's pending lifecycle facts, numbered per entity (its member, or its unit when no member):
-# round n holds every entity's n-th fact, and each (round, kind, note) is applied set-based.
-# A temporary table, filled and read by SQL inside the task's transaction and dropped at its
-# end (a rollback drops it too): a day of a million facts stays in the database, not in memory.
-_ROUNDS = Table(
-    "pending_round",
-    MetaData(),
-    Column("round", Integer, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("note", Text, nullable=False),
-    Column("member_id", Integer),
-    Column("unit_id", Integer, nullable=False),
-    Column("date", Date, nullable=False),
-    Column("fact_id", Integer, nullable=False),
-    # The console account that recorded the fact ('' when not recorded by an account).
-    Column("recorded_by", String(64), nullable=False),
-    Index("ix_pending_round_group", "round", "kind", "note", "member_id", "unit_id"),
-    prefixes=["TEMPORARY"],
-)
-
-
-def _applying(facts: ColumnElement[bool], as_of: dt.date) -> Any:
-    """Mark `facts` applied at `as_of`. No facts are loaded in the session, so none is
-    synchronised: left to itself, SQLAlchemy would read back every row's key (RETURNING) to
-    look each up in the identity map."""
-    stmt = update(Fact).where(facts).values(applied_on=as_of)
-    return stmt.execution_options(synchronize_session=False)
-
-
-def _number_rounds(
-    session: Session,
-    campaign_id: int,
-    as_of: dt.date,
-    kinds: list[str],
-    *scope: ColumnElement[bool],
-) -> list[tuple[int, str, str, str]]:
-    """Fill the rounds table with the pending facts of `kinds`; return its groups in order."""
-    entity = (Fact.member_id, case((Fact.member_id.is_(None), Fact.unit_id)))
-    pending = select(
-        func.row_number().over(partition_by=entity, order_by=(Fact.date, Fact.id)),
-        Fact.kind,
-        Fact.note,
-        Fact.member_id,
-        Fact.unit_id,
-        Fact.date,
-        Fact.id,
-        _account_or_none(),
-    ).where(_unapplied(campaign_id, as_of, kinds, *scope))
-    _ROUNDS.create(session.connection())
-    session.execute(insert(_ROUNDS).from_select(list(_ROUNDS.c.keys()), pending))
-    analyze(session, _ROUNDS.name)  # autovacuum never sees a temporary table
-    # A group's facts are one (round, kind, note) recorded by one account, or by none.
-    chosen = (_ROUNDS.c.round, _ROUNDS.c.kind, _ROUNDS.c.note, _ROUNDS.c.recorded_by)
-    groups = select(*chosen).distinct().order_by(*chosen)
-    found = session.execute(groups)
-    return [(int(n), str(kind), str(note), str(by)) for n, kind, note, by in found]
-
-
-def _account_or_none() -> ColumnElement[str]:
-    """Who recorded a fact, when that is a console account (a login, checked at each request):
-    the transitions its fact fires are that account's act, audited as its. A fact imported
-    with `--actor` (free text, whatever was typed) is audited as the run's actor."""
-    is_account = Fact.recorded_by.in_(select(Account.login))
-    return case((is_account, Fact.recorded_by), else_=literal(""))
-
-
-def _in_group(group: tuple[int, str, str, str], *, members: bool) -> ColumnElement[bool]:
-    """Rows of the rounds table in `group`: its members' facts, or its units' own."""
-    n, kind, note, recorded_by = group
-    by = _ROUNDS.c.member_id.is_not(None) if members else _ROUNDS.c.member_id.is_(None)
-    return and_(
-        _ROUNDS.c.round == n,
-        _ROUNDS.c.kind == kind,
-        _ROUNDS.c.note == note,
-        _ROUNDS.c.recorded_by == recorded_by,
-        by,
-    )
-
-
-def _targets(
-    lifecycle: Lifecycle, group: tuple[int, str, str, str]
-) -> Iterator[ColumnElement[bool]]:
-    """Predicates choosing the group's entities: its members', and its units' own."""
-    table = lifecycle.table
-    yield table.c.member_id.in_(select(_ROUNDS.c.member_id).where(_in_group(group, members=True)))
-    by_unit = table.c.unit_id.in_(select(_ROUNDS.c.unit_id).where(_in_group(group, members=False)))
-    yield and_(table.c.member_id.is_(None), by_unit) if "member_id" in table.c else by_unit
-
-
 def apply_lifecycle_facts(
     session: Session,
     campaign: Campaign,
@@ -164,15 +60,15 @@ def apply_lifecycle_facts(
     returns how many facts it applied (their transitions are counted by the audit trail)."""
     kinds = list(kinds)
     scope = facts_within(session, within)
-    pending = select(Fact.id).where(_unapplied(campaign.id, ctx.as_of, kinds, *scope))
+    pending = select(Fact.id).where(unapplied(campaign.id, ctx.as_of, kinds, *scope))
     if session.scalar(pending.limit(1)) is None:
         return 0  # most steps of most runs: no temporary table made and dropped for nothing
-    for group in _number_rounds(session, campaign.id, ctx.as_of, kinds, *scope):
+    for group in number_rounds(session, campaign.id, ctx.as_of, kinds, *scope):
         _apply_group(session, campaign, group, ctx)
     # the facts numbered, marked by their ids: the part's facts are sought once
-    numbered = Fact.id.in_(select(_ROUNDS.c.fact_id))
-    applied = session.execute(_applying(numbered, ctx.as_of))
-    _ROUNDS.drop(session.connection())
+    numbered = Fact.id.in_(select(ROUNDS.c.fact_id))
+    applied = session.execute(applying(numbered, ctx.as_of))
+    ROUNDS.drop(session.connection())
     return int(getattr(applied, "rowcount", 0))
 
 
@@ -192,7 +88,7 @@ def _apply_group(
         scope = and_(scope, lifecycle.table.c.state == lifecycle.initial)
     if trigger is None:
         return
-    for chosen in _targets(lifecycle, group):
+    for chosen in targets(lifecycle, group):
         fire_many(session, lifecycle, trigger, ctx=fact_ctx, where=and_(scope, chosen))
 
 
@@ -211,17 +107,17 @@ def _open(
     columns = ["campaign_id", "state", "since", "member_id", "unit_id"]
     members = (
         select(*shared, Member.id, Member.unit_id)
-        .join_from(_ROUNDS, Member, Member.id == _ROUNDS.c.member_id)
-        .where(_in_group(group, members=True))
+        .join_from(ROUNDS, Member, Member.id == ROUNDS.c.member_id)
+        .where(in_group(group, members=True))
     )
-    units = select(*shared, null(), _ROUNDS.c.unit_id).where(_in_group(group, members=False))
+    units = select(*shared, null(), ROUNDS.c.unit_id).where(in_group(group, members=False))
     for rows in (members, units):
         session.execute(
-            insert(table).from_select(columns, rows.order_by(_ROUNDS.c.date, _ROUNDS.c.fact_id))
+            insert(table).from_select(columns, rows.order_by(ROUNDS.c.date, ROUNDS.c.fact_id))
         )
     # only this group's: a partition in another process may open others' meanwhile
     mine = and_(
-        table.c.id > last, table.c.campaign_id == campaign.id, or_(*_targets(lifecycle, group))
+        table.c.id > last, table.c.campaign_id == campaign.id, or_(*targets(lifecycle, group))
     )
     read = (table.c.id, table.c.campaign_id, table.c.unit_id, table.c.member_id)
     opened = session.execute(select(*read).where(mine).order_by(table.c.id)).mappings()
@@ -279,7 +175,7 @@ def _named_by_new_facts(
     `stage_created`. `today`: also the facts applied at this date, by another part of the tree
     (a member's fact is taken in by the part of the member's unit, which need not be that of
     their obligation; a unit's, by its own part, below the owner's)."""
-    new = column.in_(select(fact_column).where(_unapplied(campaign_id, as_of, [fact_kind])))
+    new = column.in_(select(fact_column).where(unapplied(campaign_id, as_of, [fact_kind])))
     if not today:
         return new
     applied = (Fact.campaign_id == campaign_id, Fact.applied_on == as_of, Fact.kind == fact_kind)
@@ -405,5 +301,5 @@ def mark_applied(
     """Mark the pending facts of `kinds` (evidence or lifecycle facts) as applied by this run
     (those `within` takes in); returns how many."""
     scope = facts_within(session, within)
-    result = session.execute(_applying(_unapplied(campaign.id, as_of, kinds, *scope), as_of))
+    result = session.execute(applying(unapplied(campaign.id, as_of, kinds, *scope), as_of))
     return int(getattr(result, "rowcount", 0))
