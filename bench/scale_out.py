@@ -9,9 +9,10 @@ imported once (each step's peak RSS printed); each number of workers then runs t
 on a copy of that database, with a Prefect server and database of its own. With --workers 0
 the campaign flow runs in this process, its partitions one after another; with K >= 1 the
 `partition` deployment of prefect.yaml goes to the `campaign` process work pool and K `prefect
-worker start --pool campaign` processes take the partitions' child flow runs. The same dates
-then run once through the plain reconcile (`campaign.reconcile.reconcile`, no Prefect) on
-another copy: the difference is Prefect's share.
+worker start --pool campaign --limit 1` processes take the partitions' child flow runs, one at
+a time each (a worker stands for a core: without a limit one worker runs all its runs at
+once). The same dates then run once through the plain reconcile (`campaign.reconcile.reconcile`,
+no Prefect) on another copy: the difference is Prefect's share.
 
 Prints each step's seconds, our time per member, Prefect's share, the events Prefect stored,
 the child runs each worker took, and the peak RSS (VmHWM) of every process: this one, the
@@ -280,7 +281,9 @@ def _workers(count: int, url: str, root: Path, peaks: ProcessPeaks) -> Iterator[
     started = []
     for i in range(count):
         log = (root / f"worker-{i + 1}.log").open("w")
+        # one child flow run at a time: a worker stands for one core's share of the machine
         command = [PREFECT, "worker", "start", "--pool", POOL, "--name", f"bench-{i + 1}"]
+        command += ["--limit", "1"]
         worker = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=log)
         peaks.roots[worker.pid] = f"worker bench-{i + 1}"
         started.append(worker)
