@@ -2,6 +2,7 @@
 lifecycles (replayed in date order), then store it whole or not at all."""
 
 import datetime as dt
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,9 @@ def import_facts(
             with stage_rows(session, FACT_STAGE) as stage:
                 for pending in _parse(context, chunk):
                     stage(_staged(pending))
+            # The collector is paused (without_gc_pauses): the chunk's member lookups leave
+            # reference cycles holding their rows (~140 bytes a row, 0.5 GiB at 2M members).
+            gc.collect(1)
         recorded = record_staged(session, campaign.id, actor, today)
         replay_lifecycles(session, campaign.id, context.bad, stored_up_to)
         drop_fresh(session)
