@@ -294,7 +294,11 @@ def _workers(count: int, url: str, root: Path, peaks: ProcessPeaks) -> Iterator[
         for worker in started:
             worker.terminate()
         for worker in started:
-            worker.wait(60)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:  # a worker waiting out its run's limit slot
+                worker.kill()
+                worker.wait()
 
 
 def _wait_for_workers(count: int, seconds: float = 120) -> None:
