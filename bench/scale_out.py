@@ -72,7 +72,8 @@ def _arguments() -> argparse.Namespace:
         "--workers",
         default="0",
         help="0: the partitions in this process; K: K process workers on the `campaign` pool; "
-        "several, comma-separated (e.g. 1,2): each on its own copy of one load",
+        "several, comma-separated (e.g. 1,2): each on its own copy of one load; none: only the "
+        "plain reconcile (our own time per member, without Prefect)",
     )
     parser.add_argument(
         "--events-per",
@@ -89,7 +90,7 @@ def main() -> None:
     args = _arguments()
     if args.events_per:
         os.environ["CAMPAIGN_EVENTS_PER"] = args.events_per
-    counts = [int(k) for k in args.workers.split(",")]
+    counts = [] if args.workers == "none" else [int(k) for k in args.workers.split(",")]
     print(f"{'machine: 10M-iteration Python loop':<44} {_machine_speed():8.2f} s", flush=True)
     reports = []
     with tempfile.TemporaryDirectory() as folder, throwaway_cluster() as admin_url:
@@ -106,6 +107,9 @@ def main() -> None:
         plain = _plain_runs(plain_url, peaks)
         peaks.stop()
     print(f"\n{'loading the nation (generate, imports)':<44} {load:8.2f} s")
+    per = 1e6 * sum(plain) / args.members
+    own = "our own work (plain reconcile), all dates"
+    print(f"{own:<44} {sum(plain):8.2f} s  ({per:.1f} µs per member)")
     for workers, flow, lines, rss in reports:
         _summary(args.members, workers, flow, plain)
         print("\n".join(lines))
