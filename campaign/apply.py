@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
+    exists,
     func,
     insert,
     literal,
@@ -174,12 +175,17 @@ def _named_by_new_facts(
     applied were staged then, and an obligation created later is staged whole by
     `stage_created`. `today`: also the facts applied at this date, by another part of the tree
     (a member's fact is taken in by the part of the member's unit, which need not be that of
-    their obligation; a unit's, by its own part, below the owner's)."""
-    new = column.in_(select(fact_column).where(unapplied(campaign_id, as_of, [fact_kind])))
+    their obligation; a unit's, by its own part, below the owner's). Asked row by row through
+    the fact's index (EXISTS), not as `IN (every pending fact of the kind)`: a partition's rows
+    look up their own facts, and the IN form of this statement ran for 8 minutes on
+    PostgreSQL at a million members, where a whole run takes 18 s at 200,000."""
+    # `+ 0`: SQLite's planner would otherwise look each row's facts up by the campaign's
+    # index (every pending fact of the campaign, for each row), not by the row's own id.
+    mine = (fact_column == column, Fact.campaign_id + 0 == campaign_id, Fact.kind == fact_kind)
+    new = exists().where(*mine, Fact.applied_on.is_(None), Fact.date <= as_of)
     if not today:
         return new
-    applied = (Fact.campaign_id == campaign_id, Fact.applied_on == as_of, Fact.kind == fact_kind)
-    return or_(new, column.in_(select(fact_column).where(*applied)))
+    return or_(new, exists().where(*mine, Fact.applied_on == as_of))
 
 
 def stage_first_evidence(
