@@ -40,7 +40,7 @@ from campaign.status import campaign_status
 from campaign.sweep import sweep_chunks
 from campaign.within import Outside
 from models.db import analyze
-from models.facts import FactKind
+from models.facts import FactKind, fact_paths
 from models.obligations import ObligationKind
 from models.units import Unit, roster_revision
 from models.views import CampaignStatus, NoticeView, RunResult
@@ -111,6 +111,8 @@ def deploy_plan(
             # the tables a deployment reads and writes, sized afresh for the planner (the
             # roster moved: after an import into empty tables it knows none of their rows)
             analyze(session, "unit", "member", "fact")
+            if fact_paths(session, campaign.id):  # pending facts lie where their members are now
+                analyze(session, "fact")
             created, last_id = deploy.deploy_obligations(session, campaign)
             deploy.deploy_assessments(session, campaign)
             analyze(session, "obligation", "assessment")

@@ -5,13 +5,12 @@ byte order (`models.units.units_under`), never by a LIKE on a code."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
 from models.facts import Fact
-from models.members import Member
 from models.obligations import Obligation
-from models.units import Unit, units_under
+from models.units import Unit, path_ranges, units_under
 
 
 class Outside(tuple[str, ...]):
@@ -38,16 +37,14 @@ def units_within(within: Within, dialect: str) -> ColumnElement[bool] | None:
 
 
 def facts_within(session: Session, within: Within) -> tuple[ColumnElement[bool], ...]:
-    """The facts a part of the tree takes in: a member's by the member's unit (so every fact of
-    one member is applied in one part, round by round), a unit's own by that unit; as a filter
-    to add (none for the whole)."""
-    units = units_within(within, dialect(session))
-    if units is None:
+    """The facts a part of the tree takes in: those lying in it (`Fact.path`: a member's at the
+    member's unit, so every fact of one member is applied in one part, round by round; a unit's
+    own at that unit); as a filter to add (none for the whole). One range of the pending facts'
+    path index per subtree: a part reads its own pending facts, not every part's."""
+    if within is None:
         return ()
-    ids = select(Unit.id).where(units)
-    members = select(Member.id).where(Member.unit_id.in_(ids))
-    by_unit = and_(Fact.member_id.is_(None), Fact.unit_id.in_(ids))
-    return (or_(by_unit, Fact.member_id.in_(members)),)
+    inside = path_ranges(Fact.path, list(within)) if within else false()
+    return (~inside if isinstance(within, Outside) else inside,)
 
 
 def obligations_within(session: Session, within: Within) -> tuple[ColumnElement[bool], ...]:

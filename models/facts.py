@@ -7,13 +7,28 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from models.base import Base
 from models.dates import DAY_FORMATS, parse_day
 from models.files import Column
+from models.members import Member
+from models.units import Unit
 from models.validation import CODE_LENGTH
+
+PATH_TYPE = String(1024).with_variant(String(1024, collation="C"), "postgresql")
 
 
 class FactKind(StrEnum):
@@ -41,6 +56,8 @@ class Fact(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "key", name="uq_fact_campaign_id"),
         Index("ix_fact_campaign_applied", "campaign_id", "applied_on", "date"),
+        # A part of the tree's pending facts, one range per subtree (`campaign.within`).
+        Index("ix_fact_pending_path", "campaign_id", "applied_on", "path", "date", "kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +72,43 @@ class Fact(Base):
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_on: Mapped[dt.date] = mapped_column(Date)
     applied_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The path of the unit whose part of the tree takes the fact in: the member's unit for a
+    # member's fact (where the member is now: `fact_paths` moves it with the roster), else the
+    # fact's unit. Compared byte by byte: collation "C" on PostgreSQL.
+    path: Mapped[str] = mapped_column(PATH_TYPE, server_default="")
+
+
+def path_of(
+    member_id: ColumnElement[int | None], unit_id: ColumnElement[int]
+) -> ColumnElement[str]:
+    """The path a fact of this member (or, with none, this unit) lies at now: its `path`."""
+    members_unit = (
+        select(Unit.path).join(Member, Member.unit_id == Unit.id).where(Member.id == member_id)
+    )
+    own = select(Unit.path).where(Unit.id == unit_id)
+    return func.coalesce(members_unit.scalar_subquery(), own.scalar_subquery())
+
+
+def fact_paths(session: Session, campaign_id: int) -> int:
+    """Move the campaign's pending facts to where their members (and units) are now, after the
+    roster moved; returns how many moved. One set-based statement, by joins (a fact's member,
+    the member's unit, the fact's own unit), writing only the facts whose path changed."""
+    members_unit, own = aliased(Unit), aliased(Unit)
+    now = (
+        select(Fact.id, func.coalesce(members_unit.path, own.path).label("path"))
+        .outerjoin(Member, Member.id == Fact.member_id)
+        .outerjoin(members_unit, members_unit.id == Member.unit_id)
+        .join(own, own.id == Fact.unit_id)
+        .where(Fact.campaign_id == campaign_id, Fact.applied_on.is_(None))
+        .subquery()
+    )
+    moved = (
+        update(Fact)
+        .where(Fact.id == now.c.id, Fact.path != now.c.path)
+        .values(path=now.c.path)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(session.execute(moved), "rowcount", 0))
 
 
 FACT_COLUMNS = [

@@ -4,6 +4,7 @@ revision (imported by `campaign.intake.unit_tree`)."""
 from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -103,10 +104,15 @@ def units_under(
     if not subtree:
         return Unit.path.in_(paths)
     if dialect in ("sqlite", "postgresql"):
-        assert all(p.endswith("/") for p in paths), paths
-        path = Unit.path.collate("C") if dialect == "postgresql" else Unit.path
-        return or_(*(and_(path >= p, path < p[:-1] + "0") for p in paths))
+        return path_ranges(Unit.path.collate("C") if dialect == "postgresql" else Unit.path, paths)
     return or_(*(Unit.path.startswith(p, autoescape=True) for p in paths))
+
+
+def path_ranges(column: Any, paths: Sequence[str]) -> ColumnElement[bool]:
+    """`column` (a path, compared byte by byte) in the subtrees at `paths`: one index range
+    each, from the path ('/A/B/', ending with '/') up to the next byte ('/A/B0')."""
+    assert all(p.endswith("/") for p in paths), paths
+    return or_(*(and_(column >= p, column < p[:-1] + "0") for p in paths))
 
 
 class RosterRevision(Base):
