@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     and_,
-    exists,
     func,
     insert,
     literal,
@@ -35,7 +34,7 @@ from campaign.within import Outside, Within, facts_within, holders_within, oblig
 from models.bulk import in_lists
 from models.campaigns import Campaign
 from models.facts import Fact
-from models.members import Member
+from models.members import UNIT, Member, MemberChange
 from models.obligations import Obligation, ObligationKind
 from models.plans import SessionsPer
 from models.units import Unit
@@ -168,24 +167,30 @@ def _stage(
 
 
 def _named_by_new_facts(
-    campaign_id: int, as_of: dt.date, fact_kind: str, column: Any, fact_column: Any, today: bool
+    session: Session,
+    campaign_id: int,
+    as_of: dt.date,
+    fact_kind: str,
+    column: Any,
+    fact_column: Any,
+    within: Within,
+    today: bool = False,
 ) -> ColumnElement[bool]:
     """Rows (obligations, or units) whose unit or member id `column` is the `fact_column` of a
-    fact of `fact_kind` not yet applied: the only ones new evidence can reach. Facts once
-    applied were staged then, and an obligation created later is staged whole by
-    `stage_created`. `today`: also the facts applied at this date, by another part of the tree
-    (a member's fact is taken in by the part of the member's unit, which need not be that of
-    their obligation; a unit's, by its own part, below the owner's). Asked row by row through
-    the fact's index (EXISTS), not as `IN (every pending fact of the kind)`: a partition's rows
-    look up their own facts, and the IN form of this statement ran for 8 minutes on
-    PostgreSQL at a million members, where a whole run takes 18 s at 200,000."""
-    # `+ 0`: SQLite's planner would otherwise look each row's facts up by the campaign's
-    # index (every pending fact of the campaign, for each row), not by the row's own id.
-    mine = (fact_column == column, Fact.campaign_id + 0 == campaign_id, Fact.kind == fact_kind)
-    new = exists().where(*mine, Fact.applied_on.is_(None), Fact.date <= as_of)
-    if not today:
-        return new
-    return or_(new, exists().where(*mine, Fact.applied_on == as_of))
+    fact of `fact_kind` not yet applied that the part of the tree `within` takes in: the only
+    ones new evidence can reach. Facts once applied were staged then, and an obligation
+    created later is staged whole by `stage_created`. `today`: also the facts applied at this
+    date (by the parts before the owner's pass, whose sessions reach up to its units).
+
+    As `IN (the part's pending facts)`, one range of the pending facts' path index per subtree:
+    a semi-join the planner drives from the part's own new facts. (Asked row by row, as an
+    EXISTS per obligation, every run read every obligation of the part; inside an OR, as it
+    once was, PostgreSQL could not make it a join and ran the subquery per row: 8 minutes at a
+    million members.)"""
+    pending = and_(Fact.applied_on.is_(None), Fact.date <= as_of, *facts_within(session, within))
+    new = or_(pending, Fact.applied_on == as_of) if today else pending
+    facts = select(fact_column).where(Fact.campaign_id == campaign_id, Fact.kind == fact_kind, new)
+    return column.in_(facts)
 
 
 def stage_first_evidence(
@@ -204,11 +209,23 @@ def stage_first_evidence(
     on = "member_id" if FACT_KINDS[kind].needs_member else "unit_id"
     owner, reporter = getattr(Obligation, on), getattr(Fact, on)
     value = _first_fact(campaign.id, as_of, kind, reporter == owner)
-    # a unit's facts are taken in by the part its obligations are in; a member's need not be
-    today = within is not None and on == "member_id"
-    touched = _named_by_new_facts(campaign.id, as_of, kind, owner, reporter, today)
+    # a fact is taken in by the part its obligation is in (`stage_moving_members`: those not)
+    touched = _named_by_new_facts(session, campaign.id, as_of, kind, owner, reporter, within)
     scope = obligations_within(session, within)
     _stage(session, campaign.id, duty, value, *(which or (touched,)), *scope, found=not which)
+
+
+def stage_moving_members(session: Session, campaign: Campaign, as_of: dt.date) -> None:
+    """Self-assessment evidence of the members whose obligation is still at a unit they are
+    leaving (a move dated after the run: `campaign.roster_follow` moves the obligation on
+    that day). Their facts lie at their unit now (`models.facts.path_of`), and a part of the
+    tree stages the evidence of its own facts for its own obligations: theirs are staged here
+    once, for the whole tree, before the parts run. Only the members with a change of unit
+    are read, not every obligation."""
+    movers = select(MemberChange.member_id).where(MemberChange.field == UNIT)
+    now = select(Member.unit_id).where(Member.id == Obligation.member_id).scalar_subquery()
+    elsewhere = (Obligation.member_id.in_(movers), Obligation.unit_id != now)
+    stage_first_evidence(session, campaign, as_of, ObligationKind.self_assess, *elsewhere)
 
 
 def stage_session_evidence(
@@ -268,12 +285,14 @@ def _new_sessions_reach(
     scope = obligations_within(session, within)
     if per_branch:
         touched = _named_by_new_facts(
-            campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id, today
+            session, campaign_id, as_of, kind, Obligation.unit_id, Fact.unit_id, within, today
         )
         return [(touched, *scope)]
     held = session.scalars(
         select(Unit.path).where(
-            _named_by_new_facts(campaign_id, as_of, kind, Unit.id, Fact.unit_id, today),
+            _named_by_new_facts(
+                session, campaign_id, as_of, kind, Unit.id, Fact.unit_id, within, today
+            ),
             *holders_within(session, within),
         )
     )

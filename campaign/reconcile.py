@@ -101,9 +101,9 @@ def deploy_plan(
 ) -> tuple[int, int]:
     """Create every obligation and self-assessment the plan sets (only what is missing, and only
     when the roster moved since the last deployment), make the open obligations follow the
-    members who moved or left, and (unless `plans` is False: the partitions take them in) take
-    in the implementation plans the grassroots organisations issued; returns (obligations
-    created, facts applied)."""
+    members who moved or left (staging the evidence of those whose move holds later), and
+    (unless `plans` is False: the partitions take them in) take in the implementation plans
+    the grassroots organisations issued; returns (obligations created, facts applied)."""
     created = 0
     with _campaign(engine, code) as (session, campaign):
         revision = roster_revision(session)
@@ -121,6 +121,7 @@ def deploy_plan(
             campaign.deployed_revision = revision
         roster_follow.follow_roster(session, campaign, fire_context(campaign, as_of, actor))
         unit_follow.follow_tree(session, campaign, fire_context(campaign, as_of, actor))
+        apply.stage_moving_members(session, campaign, as_of)
         if not plans:
             return created, 0
         apply.stage_first_evidence(session, campaign, as_of, ObligationKind.issue_plan)

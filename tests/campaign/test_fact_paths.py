@@ -12,9 +12,13 @@ from campaign import reconcile
 from campaign.intake.fact_sheet import import_facts
 from campaign.intake.member_roster import import_members
 from campaign.intake.unit_tree import import_units
+from campaign.partition import Partition, reconcile_partition
 from campaign.within import Outside, facts_within
 from models.db import transaction
 from models.facts import Fact
+from models.members import Member
+from models.obligations import Obligation, ObligationKind
+from models.units import Unit
 from tests.input_files import MEMBER_HEADER, UNIT_HEADER, write_csv
 from tests.scenario import FACT_HEADER
 from tests.town import MEMBERS, UNITS
@@ -97,3 +101,33 @@ def test_fact_paths_compare_byte_by_byte(town: Engine) -> None:
     columns = {c["name"]: c for c in inspect(town).get_columns("fact")}
     expected = "C" if town.dialect.name == "postgresql" else None
     assert getattr(columns["path"]["type"], "collation", None) == expected
+
+
+def test_a_member_moving_later_has_their_self_assessment_staged_where_they_are_chased(
+    town: Engine, tmp_path: Path
+) -> None:
+    """M4 moves from B2 to B1 from 16/05 (the roster imported that day). A run dated 15/05 still
+    chases M4's self-assessment at B2, while M4's self-assessment of 15/05 lies at B1: the
+    deployment stages it for the obligation at B2, whichever part of the tree runs first."""
+    reconcile.reconcile(town, "T23", dt.date(2023, 2, 1), "tester")
+    may_15, may_16 = dt.date(2023, 5, 15), dt.date(2023, 5, 16)
+    assessed = [["2023-05-15", "self_assessment_submitted", "", "M4", ""]]
+    moved = [[*m[:2], "B1", *m[3:]] if m[0] == "M4" else m for m in MEMBERS]
+    with transaction(town) as session:
+        facts = write_csv(tmp_path / "f.csv", FACT_HEADER, assessed)
+        import_facts("T23", facts, session=session, actor="cli", today=may_16)
+        import_members(
+            write_csv(tmp_path / "m.csv", MEMBER_HEADER, moved), session=session, on=may_16
+        )
+    reconcile.deploy_plan(town, "T23", may_15, "tester", plans=False)
+    for key in ("B2", "B1"):  # the obligation's part first, the fact's after
+        part = Partition(key, [f"/TOWN/G1/{key}/"])
+        reconcile_partition(town, "T23", may_15, "tester", part)
+    with transaction(town) as session:
+        chased = session.execute(
+            select(Unit.code, Obligation.evidence_on, Obligation.state)
+            .join(Unit, Unit.id == Obligation.unit_id)
+            .join(Member, Member.id == Obligation.member_id)
+            .where(Member.code == "M4", Obligation.kind == ObligationKind.self_assess)
+        ).one()
+    assert tuple(chased) == ("B2", may_15, "met")
