@@ -7,7 +7,8 @@ state.
 A child flow run is a process a worker starts (seconds of imports, and the worker's poll): one
 per partition (a nation's 63 provinces) would spend more there than in the work. So a child
 reconciles a group of partitions one after another: `CAMPAIGN_PARTITION_GROUPS` groups (`auto`:
-twice the live workers besides the one running the run), balanced by the members they hold.
+as many as the live workers besides the one running the run), balanced by the members they
+hold.
 
 The parent waits for its children. A child that fails is retried by Prefect (the flow's
 `retries`); one that ends failed after them fails the run, naming its partitions. A child whose
@@ -81,9 +82,10 @@ def deployment_workers() -> int | None:
 
 def group_count(workers: int, parts: int) -> int:
     """Into how many child flow runs `parts` partitions go with `workers` live workers
-    (`CAMPAIGN_PARTITION_GROUPS`; `auto`: two a worker, so one finishing early takes another)."""
+    (`CAMPAIGN_PARTITION_GROUPS`; `auto`: one a worker, the groups balanced by their members:
+    a second child a worker takes costs it another poll and process start, ~4-6 s a run)."""
     wanted = get_settings().partition_groups
-    return min(max(1, 2 * workers) if wanted == "auto" else wanted, parts)
+    return min(max(1, workers) if wanted == "auto" else wanted, parts)
 
 
 def balanced_groups(parts: list[Partition], sizes: list[int], count: int) -> list[list[Partition]]:

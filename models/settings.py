@@ -42,8 +42,8 @@ class Settings(BaseSettings):
     partition_groups: Literal["auto"] | PositiveInt = Field(
         default="auto",
         description="Into how many child flow runs a run through the deployment groups its "
-        "partitions (each a process a worker starts, seconds of imports): `auto` is twice the "
-        "live workers of the `campaign` pool besides the one running the run (at least 1); "
+        "partitions (each a process a worker starts, seconds of imports): `auto` is one per "
+        "live worker of the `campaign` pool besides the one running the run (at least 1); "
         "never more than the partitions. Each group is balanced by the members it holds.",
     )
     run_lock_wait_seconds: float = Field(

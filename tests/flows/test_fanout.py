@@ -1,10 +1,10 @@
 """Issue 23's acceptance of the fan-out: a real local Prefect server, the `campaign` process work
 pool, the deployments of prefect.yaml, and two `prefect worker start --pool campaign` processes.
-A province's run over its districts, in four groups (twice the workers), is executed by both
-workers (each child flow run names its worker), and ends in the state of the same run in one
-process on a copy of the data; a worker killed (its process group, SIGKILL) while it runs a
-child: the child's group is run again by the other worker, the same end state, the audit trail
-verified.
+A province's run over its districts, in four groups (`CAMPAIGN_PARTITION_GROUPS=4`, more than
+the workers, each running one at a time), is executed by both workers (each child flow run names
+its worker), and ends in the state of the same run in one process on a copy of the data; a
+worker killed (its process group, SIGKILL) while it runs a child: the child's group is run again
+by the other worker, the same end state, the audit trail verified.
 
 The module's fixtures are shared by its tests: `make test` gives the module to one xdist worker
 (conftest.py's scheduler). It takes a couple of minutes."""
@@ -251,6 +251,7 @@ def test_both_workers_run_the_partitions_to_the_in_process_end_state(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     there, here = province
+    monkeypatch.setenv("CAMPAIGN_PARTITION_GROUPS", "4")
     for day in DAYS:
         fanned = _run(there, day, "auto", monkeypatch)
         alone = _run(here, day, "in-process", monkeypatch)

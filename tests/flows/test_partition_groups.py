@@ -48,7 +48,7 @@ def test_never_more_groups_than_partitions_and_never_an_empty_one() -> None:
 
 
 def test_the_number_of_groups_by_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`auto`: two a live worker besides the run's own (at least one), at most the
+    """`auto`: one a live worker besides the run's own (at least one), at most the
     partitions; a number: that many, at most the partitions."""
     counts = {}
     for setting in ("auto", "3"):
@@ -56,7 +56,7 @@ def test_the_number_of_groups_by_the_setting(monkeypatch: pytest.MonkeyPatch) ->
         get_settings.cache_clear()
         counts[setting] = [group_count(w, n) for w, n in ((0, 63), (2, 63), (2, 3), (5, 63))]
     get_settings.cache_clear()
-    assert counts == {"auto": [1, 4, 3, 10], "3": [3, 3, 3, 3]}
+    assert counts == {"auto": [1, 2, 2, 5], "3": [3, 3, 3, 3]}
 
 
 def test_partition_sizes_count_the_members_under_each_partitions_paths(
