@@ -4,7 +4,8 @@ climb the escalation ladder, each step an audited set-based transition."""
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, Integer, and_, any_, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from models.campaigns import Campaign
@@ -16,11 +17,20 @@ from states.obligation import OBLIGATION
 
 
 def in_subtree(
-    paths: Sequence[str], *, subtree: bool = True, dialect: str = ""
+    session: Session, paths: Sequence[str], *, subtree: bool = True
 ) -> ColumnElement[bool]:
-    """Obligations of units in the subtrees at `paths` (or of those units alone)."""
-    units = units_under(paths, subtree=subtree, dialect=dialect)
-    return Obligation.unit_id.in_(select(Unit.id).where(units))
+    """Obligations of units in the subtrees at `paths` (or of those units alone). On
+    PostgreSQL by the units' ids, read once and bound as one array, which the planner probes
+    the (campaign, state, unit) index with: asked as `IN (SELECT … FROM unit …)`, each of a
+    scope's statements read every obligation of its state in the campaign (at a million
+    members, 12 of the 15 s of a run that changes nothing). SQLite's planner probes by the
+    subquery's ids itself."""
+    dialect = session.get_bind().dialect.name
+    units = select(Unit.id).where(units_under(paths, subtree=subtree, dialect=dialect))
+    if dialect != "postgresql":
+        return Obligation.unit_id.in_(units)
+    ids = list(session.scalars(units))
+    return Obligation.unit_id == any_(literal(ids, ARRAY(Integer)))
 
 
 def chunks_of_units(sizes: Sequence[tuple[str, int]], limit: int) -> list[list[str]]:
@@ -82,10 +92,7 @@ def sweep(
     Done in time → met; late evidence of a duty first judged overdue → met_late (or back to met
     when its date shows it was in time); no evidence → reminded, overdue, escalated level by
     level, each step audited in order."""
-    dialect = session.get_bind().dialect.name
-    scope = and_(
-        Obligation.campaign_id == campaign_id, in_subtree(paths, subtree=subtree, dialect=dialect)
-    )
+    scope = and_(Obligation.campaign_id == campaign_id, in_subtree(session, paths, subtree=subtree))
     unevidenced = and_(scope, Obligation.evidence_on.is_(None))
     moved = fire_many(session, OBLIGATION, "meet", ctx=ctx, where=scope)
     moved += fire_many(session, OBLIGATION, "confirm_in_time", ctx=ctx, where=scope)
