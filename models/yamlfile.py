@@ -1,7 +1,7 @@
 """YAML input files (plans, calendars): read safely and at most the settings' size, validated
 by a pydantic model, every problem named by the file and its key (`swaps[2].day_off`)."""
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from models.errors import InputError, Problem
+from models.files import NUL
 from models.settings import get_settings
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -33,6 +34,23 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _nul_keys(data: Any, loc: tuple[int | str, ...]) -> Iterator[tuple[int | str, ...]]:
+    """Where in the loaded YAML a key or a text holds a NUL character."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            yield loc
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            here = (*loc, str(key).replace("\x00", "\\x00"))  # shown, not sent to a terminal
+            if "\x00" in str(key):
+                yield here
+            else:
+                yield from _nul_keys(value, here)
+    elif isinstance(data, list):
+        for n, item in enumerate(data):
+            yield from _nul_keys(item, (*loc, n))
 
 
 def key_of(loc: tuple[int | str, ...]) -> str | None:
@@ -63,6 +81,8 @@ def read_yaml(
     if not isinstance(data, dict):
         message = f"a {what} is a YAML mapping of keys"
         raise InputError([KeyProblem(path.name, None, None, message)])
+    if held := list(_nul_keys(data, ())):  # PostgreSQL's text and JSON cannot hold a NUL
+        raise InputError([KeyProblem(path.name, None, key_of(loc) or None, NUL) for loc in held])
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:

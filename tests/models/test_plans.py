@@ -132,6 +132,26 @@ def test_hostile_yaml_is_refused_cleanly(tmp_path: Path, text: str, expected: st
     assert line.startswith(expected), line
 
 
+def test_a_nul_character_is_refused_at_its_key(engine: Engine, tmp_path: Path) -> None:
+    """PostgreSQL's text cannot hold a NUL: refused before anything is stored, on both
+    backends alike, at every key that holds one (found by the importers' fuzz test)."""
+    _owner(engine, tmp_path)
+    data = yaml.safe_load((PLANS / "la-gi-2023.yaml").read_text(encoding="utf-8"))
+    data["title"] = "B\x00"
+    data["reports"] = [{"x\x00": 1}]
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as caught, transaction(engine) as session:
+        register_plan(path, session=session)
+    nul = "contains a NUL character (\\x00), which no column can hold: remove it"
+    assert caught.value.lines() == [  # in the file's order; a key's NUL shown escaped
+        f"plan.yaml, key reports[0].x\\x00: {nul}",
+        f"plan.yaml, key title: {nul}",
+    ]
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Campaign)) == 0
+
+
 def test_the_register_key_is_optional_and_kept_only_when_given(tmp_path: Path) -> None:
     """A plan without the key is the plan stored before it existed (a changed plan is refused
     after the first run); a plan with it keeps it."""
